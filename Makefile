@@ -1,0 +1,33 @@
+# drillbook: the two commands a new user runs are `make drill` and `make test` (see README).
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= ci
+REPORTS ?= reports
+
+.PHONY: bootstrap drill test lint unit bench clean
+
+bootstrap:
+	@bash .ci/bootstrap
+
+## the main job: the default drill suite on the Docker lab, writing a report under reports/
+drill: bootstrap
+	$(BIN)/drillbook lab check --report $(REPORTS)
+
+## the whole test command: lint, types, layering, then every test (Docker ones included)
+test: bootstrap lint
+	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit:
+	$(BIN)/pytest -q -m "not docker"
+
+bench: bootstrap
+	$(BIN)/python bench/lab_startup.py
+
+clean:
+	$(BIN)/drillbook lab clean

@@ -1,0 +1,1 @@
+"""drillbook: prove that runbooks work."""

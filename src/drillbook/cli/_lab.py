@@ -1,0 +1,199 @@
+"""``drillbook lab up | status | down | clean``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from drillbook.cli._table import table
+from drillbook.engine import docker_client
+from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers, parse_port_option
+from drillbook.environments.services import service
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    lab = sub.add_parser("lab", help="bring the Docker lab up, inspect it, tear it down")
+    lsub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+
+    up = lsub.add_parser("up", help="start the lab's services and wait until each is healthy")
+    _name(up)
+    up.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="start only this service (and its dependencies); repeatable",
+    )
+    up.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="SERVICE=PORT",
+        help="publish SERVICE (or SERVICE.PORTNAME) on a fixed 127.0.0.1 port; repeatable",
+    )
+    up.add_argument(
+        "--image-source",
+        choices=("local", "upstream"),
+        default=None,
+        help="local: images built here (default); upstream: postgres:15, redis:7, ...",
+    )
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="start-up timeout per service (default: each service's own)",
+    )
+    up.add_argument("--json", action="store_true", help="print the status as JSON when up")
+    up.set_defaults(handler=_up)
+
+    status = lsub.add_parser("status", help="each service: state, health, host endpoint")
+    _name(status)
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    status.set_defaults(handler=_status)
+
+    down = lsub.add_parser("down", help="remove everything this lab created")
+    _name(down)
+    down.set_defaults(handler=_down)
+
+    check = lsub.add_parser(
+        "check", help="bring a lab up, check every service, write a report, tear it down"
+    )
+    check.add_argument(
+        "--name", default="drillbook-check", help="lab name (default: drillbook-check)"
+    )
+    check.add_argument(
+        "--report",
+        default="reports",
+        metavar="DIR",
+        help="write DIR/<run-id>/lab-check.json (default: reports)",
+    )
+    check.set_defaults(handler=_check)
+
+    clean = lsub.add_parser("clean", help="remove whatever any earlier (killed) run left behind")
+    clean.add_argument(
+        "--name", default=None, help="only leftovers of this lab (default: all labs)"
+    )
+    clean.set_defaults(handler=_clean)
+
+
+def _name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", default="drillbook", help="lab name (default: drillbook)")
+
+
+def _up(args: argparse.Namespace) -> int:
+    for name in args.service:
+        service(name)  # unknown names fail before anything starts
+    settings = LabSettings(
+        name=args.name,
+        services=tuple(args.service) or None,
+        ports=parse_port_option(args.port),
+        startup_timeout_s=args.timeout,
+        **({"image_source": args.image_source} if args.image_source else {}),
+    )
+    lab = DockerLab(settings)
+    lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
+    print(f"lab {lab.name!r} up (run {lab.run_id})", file=sys.stderr)
+    _print_status(lab, args.json)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    lab = DockerLab(LabSettings(name=args.name))
+    if not lab.is_up():
+        if args.json:
+            print(json.dumps({"lab": args.name, "up": False, "services": []}))
+        else:
+            print(f"lab {args.name!r} is not up (start it with `drillbook lab up`)")
+        return 1
+    return _print_status(lab, args.json)
+
+
+def _print_status(lab: DockerLab, as_json: bool) -> int:
+    rows = lab.status()
+    healthy = all(r.healthy for r in rows)
+    if as_json:
+        payload = {
+            "lab": lab.name,
+            "run_id": lab.run_id,
+            "up": True,
+            "healthy": healthy,
+            "services": [asdict(r) for r in rows],
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(f"lab {lab.name!r}, run {lab.run_id}")
+        print(
+            table(
+                ["service", "container", "state", "health", "endpoint", "detail"],
+                [
+                    (
+                        r.service,
+                        r.container,
+                        r.state,
+                        "healthy" if r.healthy else "UNHEALTHY",
+                        r.endpoint or "-",
+                        r.detail,
+                    )
+                    for r in rows
+                ],
+            )
+        )
+    return 0 if healthy else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    lab = DockerLab(LabSettings(name=args.name))
+    try:
+        lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
+        up_s = time.monotonic() - started
+        code = _print_status(lab, as_json=False)
+        rows = lab.status()
+    finally:
+        down_started = time.monotonic()
+        lab.stop()
+        down_s = time.monotonic() - down_started
+    report_dir = Path(args.report) / lab.run_id
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report = {
+        "kind": "lab-check",
+        "lab": lab.name,
+        "run_id": lab.run_id,
+        "healthy": code == 0,
+        "up_seconds": round(up_s, 2),
+        "down_seconds": round(down_s, 2),
+        "services": [asdict(r) for r in rows],
+    }
+    (report_dir / "lab-check.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"lab up in {up_s:.1f}s, down in {down_s:.1f}s; report: {report_dir / 'lab-check.json'}")
+    return code
+
+
+def _down(args: argparse.Namespace) -> int:
+    lab = DockerLab(LabSettings(name=args.name))
+    removed = lab.stop()
+    if not removed:
+        print(f"lab {args.name!r} is not up; nothing to remove")
+        return 0
+    print(f"lab {args.name!r} down: removed {_summary(removed)}")
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    removed = clean_leftovers(docker_client(), args.name)
+    print(f"clean: removed {_summary(removed)}" if removed else "clean: nothing left behind")
+    return 0
+
+
+def _summary(resources: list[Any]) -> str:
+    kinds = ("container", "network", "volume")
+    counts = {k: sum(1 for r in resources if r.kind == k) for k in kinds}
+    return ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())

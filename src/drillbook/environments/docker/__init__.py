@@ -1,0 +1,22 @@
+"""The Docker lab backend: testcontainers on one labelled network, cleaned up by label."""
+
+from drillbook.environments.docker._lab import DockerLab, clean_leftovers, list_resources
+from drillbook.environments.docker._labels import (
+    Resource,
+    new_run_id,
+    select_for_clean,
+    select_for_down,
+)
+from drillbook.environments.docker._settings import LabSettings, parse_port_option
+
+__all__ = [
+    "DockerLab",
+    "LabSettings",
+    "Resource",
+    "clean_leftovers",
+    "list_resources",
+    "new_run_id",
+    "parse_port_option",
+    "select_for_clean",
+    "select_for_down",
+]

@@ -1,0 +1,376 @@
+"""The Docker lab: the stack's services on one labelled Docker network, through testcontainers."""
+
+from __future__ import annotations
+
+import os
+
+# Ryuk's image cannot be pulled here; the lab cleans up by its own labels instead
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+import secrets as _secrets
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+
+from drillbook.engine import docker_client
+from drillbook.environments._health import look
+from drillbook.environments._spec import ServiceSpec
+from drillbook.environments.base import Endpoint, ServiceHandle, ServiceStatus
+from drillbook.environments.docker._labels import (
+    LABEL_LAB,
+    LABEL_RUN,
+    LABEL_SERVICE,
+    Resource,
+    lab_labels,
+    new_run_id,
+    select_for_clean,
+    select_for_down,
+    validate_lab_name,
+)
+from drillbook.environments.docker._settings import LabSettings
+from drillbook.environments.services import resolve_services, service
+from drillbook.errors import LabError, PortInUseError, ServiceUnhealthy, WaitTimeout
+from drillbook.images import ImageBuilder, get_recipe
+from drillbook.waiting import Check, Wait
+
+__all__ = ["DockerLab", "clean_leftovers", "list_resources"]
+
+
+class _Cancelled(BaseException):
+    """Raised inside health waits when the start was aborted."""
+
+
+class DockerLab:
+    """A lab of containers under one name; a context manager that tears down a failed start.
+
+    >>> with DockerLab(LabSettings(services=("postgres",))) as lab:
+    ...     dsn = lab.services()["postgres"].url
+    """
+
+    def __init__(
+        self, settings: LabSettings | None = None, *, client: docker.DockerClient | None = None
+    ) -> None:
+        self.settings = settings or LabSettings()
+        validate_lab_name(self.settings.name)
+        self._client = client or docker_client()
+        self._run_id = ""
+        self._cancel = threading.Event()
+
+    # -- identity --------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def run_id(self) -> str:
+        if not self._run_id:
+            containers = self._containers()
+            self._run_id = containers[0].labels.get(LABEL_RUN, "") if containers else ""
+        return self._run_id
+
+    @property
+    def client(self) -> docker.DockerClient:
+        return self._client
+
+    def is_up(self) -> bool:
+        return bool(self._containers())
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> DockerLab:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self, on_event: Callable[[str], None] | None = None) -> None:
+        """Start every selected service and wait until each answers its own protocol.
+
+        Raises :class:`LabError` (a lab of this name is up, a port is taken, a service stays
+        unhealthy) or :class:`~drillbook.errors.ImageError`; whatever was created is removed.
+        """
+        say = on_event or (lambda _msg: None)
+        existing = self._containers()
+        if existing:
+            raise LabError(
+                f"lab {self.name!r} is already up (run {existing[0].labels.get(LABEL_RUN)})",
+                hint="use it as it is (`drillbook lab status`), remove it with "
+                "`drillbook lab down`, or start another with --name",
+            )
+        specs = resolve_services(self.settings.services, self.settings.catalog)
+        builder = ImageBuilder(self._client)
+        images = {
+            s.name: builder.resolve(get_recipe(s.image), self.settings.image_source) for s in specs
+        }
+        self._check_ports(specs)
+        self._run_id = new_run_id()
+        self._cancel.clear()
+        generated = {k: _secrets.token_urlsafe(18) for s in specs for k in s.secrets}
+        try:
+            network = Network(docker_network_kw={"labels": lab_labels(self.name, self._run_id)})
+            network.name = self.settings.network_name
+            network.create()
+            for wave in _waves(specs):
+                for spec in wave:
+                    say(f"starting {spec.name}")
+                    self._run(spec, images[spec.name], network, generated)
+                self._wait_healthy(wave, say)
+        except BaseException:
+            self._cancel.set()
+            say("start failed: removing what was created")
+            self.stop()
+            raise
+
+    def stop(self) -> list[Resource]:
+        """Remove every container, network and volume labelled with this lab's name."""
+        return _remove(self._client, select_for_down(list_resources(self._client), self.name))
+
+    # -- inspection ------------------------------------------------------------------------
+    def services(self) -> dict[str, ServiceHandle]:
+        """Typed handles to the running services, keyed by service name."""
+        handles: dict[str, ServiceHandle] = {}
+        for container in self._containers():
+            spec = service(container.labels[LABEL_SERVICE], self.settings.catalog)
+            handles[spec.name] = _handle(container, spec)
+        return handles
+
+    def status(self) -> list[ServiceStatus]:
+        rows: list[ServiceStatus] = []
+        for container in self._containers():
+            spec = service(container.labels[LABEL_SERVICE], self.settings.catalog)
+            handle = _handle(container, spec)
+            healthy, detail = container.status == "running", container.status
+            endpoint = ""
+            if spec.health is not None and handle.endpoints:
+                ep = handle.endpoint(spec.health.port)
+                endpoint = ep.address
+                if healthy:
+                    check = look(spec.health, ep.url, ep.host, ep.port, timeout_s=2.0)
+                    healthy, detail = check.ok, check.detail
+            rows.append(
+                ServiceStatus(
+                    spec.name, container.name, container.status, healthy, detail, endpoint
+                )
+            )
+        return rows
+
+    # -- internals -------------------------------------------------------------------------
+    def _containers(self) -> list[Container]:
+        found = self._client.containers.list(
+            all=True, filters={"label": f"{LABEL_LAB}={self.name}"}
+        )
+        return sorted(found, key=lambda c: c.labels.get(LABEL_SERVICE, ""))
+
+    def _check_ports(self, specs: list[ServiceSpec]) -> None:
+        for spec in specs:
+            for port in spec.ports:
+                fixed = self.settings.host_port(spec, port.name)
+                if fixed is not None and not _port_free(fixed):
+                    raise PortInUseError(spec.name, fixed)
+
+    def _run(
+        self, spec: ServiceSpec, image: str, network: Network, generated: Mapping[str, str]
+    ) -> None:
+        labels = lab_labels(self.name, self._run_id, spec.name)
+        container = DockerContainer(
+            image,
+            name=self.settings.container_name(spec.name),
+            network=network,
+            network_aliases=[spec.name, *spec.aliases],
+            command=list(spec.command) or None,  # type: ignore[arg-type]
+            env=spec.env_dict(generated),
+            labels=labels,
+            cap_add=list(spec.cap_add) or None,
+            mem_limit=spec.mem_limit,
+        )
+        for port in spec.ports:
+            binding = ("127.0.0.1", self.settings.host_port(spec, port.name))
+            container.ports[f"{port.container_port}/tcp"] = binding  # type: ignore[assignment]
+        for vol in spec.volumes:
+            name = self.settings.volume_name(vol.name)
+            self._client.volumes.create(
+                name=name, labels=lab_labels(self.name, self._run_id, spec.name)
+            )
+            container.with_volume_mapping(name, vol.target, "rw")
+        for mount in spec.mounts:
+            source = (self.settings.project_root / mount.source).resolve()
+            container.with_volume_mapping(
+                str(source), mount.target, "ro" if mount.read_only else "rw"
+            )
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            text = str(exc)
+            if "port is already allocated" in text or "address already in use" in text:
+                fixed = next(
+                    (
+                        self.settings.host_port(spec, p.name)
+                        for p in spec.ports
+                        if self.settings.host_port(spec, p.name)
+                    ),
+                    0,
+                )
+                raise PortInUseError(spec.name, fixed or 0) from exc
+            raise LabError(
+                f"could not start service {spec.name!r}: {exc.explanation or exc}"
+            ) from exc
+
+    def _wait_healthy(self, wave: list[ServiceSpec], say: Callable[[str], None]) -> None:
+        handles = self.services()
+
+        def sleep(seconds: float) -> None:
+            if self._cancel.wait(seconds):
+                raise _Cancelled
+
+        def wait_one(spec: ServiceSpec) -> None:
+            if spec.health is None:
+                return
+            ep = handles[spec.name].endpoint(spec.health.port)
+            timeout = self.settings.startup_timeout_s or spec.health.timeout_s
+            wait = Wait(timeout_s=timeout, poll_s=spec.health.poll_s, sleep=sleep)
+            try:
+                wait.until(lambda: self._look(spec, ep), f"{spec.name} to answer")
+            except WaitTimeout as exc:
+                logs = self._logs(spec)
+                raise ServiceUnhealthy(spec.name, timeout, exc.observed, logs) from exc
+            say(f"{spec.name} healthy at {ep.display_url}")
+
+        with ThreadPoolExecutor(max_workers=max(1, len(wave))) as pool:
+            futures = [pool.submit(wait_one, s) for s in wave]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                self._cancel.set()
+                raise
+
+    def _look(self, spec: ServiceSpec, ep: Endpoint) -> Check:
+        assert spec.health is not None
+        container = self._client.containers.get(self.settings.container_name(spec.name))
+        if container.status not in ("running", "created"):
+            return Check(False, f"container {container.status}")
+        return look(spec.health, ep.url, ep.host, ep.port, timeout_s=2.0)
+
+    def _logs(self, spec: ServiceSpec) -> str:
+        try:
+            raw = self._client.containers.get(self.settings.container_name(spec.name)).logs(tail=30)
+        except docker.errors.DockerException:
+            return ""
+        return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _waves(specs: list[ServiceSpec]) -> list[list[ServiceSpec]]:
+    """Group services so each starts after its dependencies are healthy."""
+    level: dict[str, int] = {}
+    for spec in specs:  # specs arrive dependencies-first
+        level[spec.name] = 1 + max((level[d] for d in spec.depends_on), default=-1)
+    waves: list[list[ServiceSpec]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for spec in specs:
+        waves[level[spec.name]].append(spec)
+    return waves
+
+
+def _handle(container: Container, spec: ServiceSpec) -> ServiceHandle:
+    env = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"] or [] if "=" in item)
+    masked = {**env, **{k: "***" for k in spec.secrets if k in env}}
+    ports = container.attrs["NetworkSettings"]["Ports"] or {}
+    endpoints: dict[str, Endpoint] = {}
+    for port in spec.ports:
+        bindings = ports.get(f"{port.container_port}/tcp") or []
+        if not bindings:
+            continue
+        host, host_port = "127.0.0.1", int(bindings[0]["HostPort"])
+        endpoints[port.name] = Endpoint(
+            name=port.name,
+            host=host,
+            port=host_port,
+            container_port=port.container_port,
+            url=_format(port.url, env, host, host_port),
+            display_url=_format(port.url, masked, host, host_port),
+        )
+    return ServiceHandle(
+        name=spec.name,
+        container_id=container.id or "",
+        container_name=container.name or "",
+        image=container.attrs["Config"]["Image"],
+        aliases=(spec.name, *spec.aliases),
+        endpoints=endpoints,
+    )
+
+
+def _format(template: str, env: Mapping[str, str], host: str, port: int) -> str:
+    try:
+        return template.format(**env, host=host, port=port)
+    except KeyError:
+        return f"tcp://{host}:{port}"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def list_resources(client: docker.DockerClient) -> list[Resource]:
+    """Every container, network and volume in the engine that carries drillbook's labels."""
+    flt = {"label": "drillbook.managed=true"}
+    found: list[Resource] = []
+    found += [
+        Resource("container", c.name or "", c.labels)
+        for c in client.containers.list(all=True, filters=flt)
+    ]
+    found += [
+        Resource("network", n.name or "", n.attrs.get("Labels") or {})
+        for n in client.networks.list(filters=flt)
+    ]
+    found += [
+        Resource("volume", v.name or "", v.attrs.get("Labels") or {})
+        for v in client.volumes.list(filters=flt)
+    ]
+    return found
+
+
+def clean_leftovers(client: docker.DockerClient, lab: str | None = None) -> list[Resource]:
+    """``lab clean``: remove whatever any earlier run left behind, found by label."""
+    return _remove(client, select_for_clean(list_resources(client), lab))
+
+
+def _remove(client: docker.DockerClient, resources: list[Resource]) -> list[Resource]:
+    removed: list[Resource] = []
+    errors: list[str] = []
+    for res in resources:
+        try:
+            if res.kind == "container":
+                client.containers.get(res.name).remove(force=True, v=True)
+            elif res.kind == "network":
+                client.networks.get(res.name).remove()
+            else:
+                client.volumes.get(res.name).remove(force=True)
+            removed.append(res)
+        except docker.errors.NotFound:
+            removed.append(res)  # already gone is what we wanted
+        except docker.errors.APIError as exc:
+            errors.append(f"{res.kind} {res.name}: {exc.explanation or exc}")
+    if errors:
+        raise LabError(
+            "could not remove: " + "; ".join(errors),
+            hint="run `drillbook lab clean` again; "
+            "if a resource stays, remove it with the docker CLI",
+        )
+    return removed

@@ -1,0 +1,1 @@
+"""A Binance- and KuCoin-compatible fake exchange."""

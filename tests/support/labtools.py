@@ -1,0 +1,25 @@
+"""Helpers shared by the Docker-lab tests (fixtures live in the conftest next to them)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import docker
+
+from drillbook.environments.docker import list_resources
+
+DRILLBOOK = [sys.executable, "-m", "drillbook"]
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def leftovers(client: docker.DockerClient, lab: str) -> list[str]:
+    """``kind:name`` of everything in the engine labelled as belonging to ``lab``."""
+    return sorted(
+        f"{r.kind}:{r.name}" for r in list_resources(client) if r.labels.get("drillbook.lab") == lab
+    )
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": SRC, **extra}
