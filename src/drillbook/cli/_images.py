@@ -24,6 +24,8 @@ def register(sub: Any) -> None:
     )
     build.add_argument("--jobs", type=int, default=2, help="builds at a time (default 2)")
     build.set_defaults(handler=_build)
+    prune = isub.add_parser("prune", help="remove images of older recipes and untagged leftovers")
+    prune.set_defaults(handler=_prune)
     lst = isub.add_parser("list", help="show what is built from which recipe")
     lst.add_argument("--json", action="store_true", help="print JSON instead of a table")
     lst.set_defaults(handler=_list)
@@ -35,6 +37,12 @@ def _build(args: argparse.Namespace) -> int:
     for result in builder.build_all(recipes, force=args.force, jobs=args.jobs):
         verb = "built" if result.built else "up to date"
         print(f"{result.recipe.name:<10} {result.tag:<32} {verb} ({result.seconds:.1f}s)")
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    removed = ImageBuilder(docker_client()).prune()
+    print(f"removed {len(removed)} image(s)" + "".join(f"\n  {r}" for r in removed))
     return 0
 
 

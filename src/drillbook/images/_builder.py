@@ -192,6 +192,7 @@ class ImageBuilder:
                     "Debian's archive answers; rebuild with `drillbook images build --force "
                     f"{recipe.name}`",
                 )
+        self._prune_dangling(recipe)
         return BuildResult(recipe, tag, built=True, seconds=time.monotonic() - start)
 
     def build_all(
@@ -235,6 +236,27 @@ class ImageBuilder:
                     "air-gapped, use DRILLBOOK_IMAGE_SOURCE=local",
                 ) from exc
         return tag
+
+    def prune(self, recipes: Iterable[ImageRecipe] = RECIPES) -> list[str]:
+        """Remove images of older recipes (stale tags) and untagged leftovers; return what went."""
+        removed: list[str] = []
+        for recipe in recipes:
+            for tag in self.status(recipe).stale_tags:
+                self._remove_quietly(tag)
+                removed.append(tag)
+            removed += self._prune_dangling(recipe)
+        return removed
+
+    def _prune_dangling(self, recipe: ImageRecipe) -> list[str]:
+        # a --force rebuild leaves the previous image untagged; it is only disk
+        flt = {"dangling": True, "label": f"{LABEL_IMAGE}={recipe.name}"}
+        try:
+            result = self._client.images.prune(filters=flt)
+        except docker.errors.DockerException:
+            return []
+        return [
+            d.get("Deleted", "") for d in (result.get("ImagesDeleted") or []) if d.get("Deleted")
+        ]
 
     def _check_tools(self) -> None:
         if shutil.which(self._mmdebstrap) is None:

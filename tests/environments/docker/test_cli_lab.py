@@ -78,6 +78,34 @@ def test_sigkill_midway_then_clean_removes_the_leftovers(
     assert run("lab", "clean", "--name", lab_name).stdout.strip() == "clean: nothing left behind"
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_lab_up_removes_what_it_started(
+    client: docker.DockerClient, lab_name: str, sig: signal.Signals
+) -> None:
+    proc = subprocess.Popen(
+        [*DRILLBOOK, "lab", "up", "--name", lab_name],
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            x.startswith("container:") for x in leftovers(client, lab_name)
+        ):
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted; everything this command started was removed" in err
+    assert "Traceback" not in err
+    assert leftovers(client, lab_name) == []
+
+
 def test_an_occupied_port_is_refused_with_a_hint(
     client: docker.DockerClient, lab_name: str
 ) -> None:
