@@ -57,7 +57,7 @@ def test_hash_follows_file_content(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_catalog_holds_the_lab_images() -> None:
     names = {r.name for r in RECIPES}
-    assert {"postgres", "redis", "rabbitmq", "python"} <= names
+    assert {"postgres", "redis", "rabbitmq", "python", "monitoring"} <= names
     assert "postgresql-15" in get_recipe("postgres").packages
     assert "redis-server" in get_recipe("redis").packages
     assert "rabbitmq-server" in get_recipe("rabbitmq").packages
@@ -72,7 +72,7 @@ def test_recipe_files_exist_and_are_shipped() -> None:
 
 
 def test_unknown_image_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="postgres, redis, rabbitmq, python"):
+    with pytest.raises(ConfigError, match="postgres, redis, rabbitmq, python, monitoring"):
         get_recipe("mysql")
 
 

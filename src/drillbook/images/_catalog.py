@@ -63,6 +63,21 @@ RECIPES: tuple[ImageRecipe, ...] = (
         env=(("LANG", "C.UTF-8"), ("PYTHONUNBUFFERED", "1"), ("PYTHONPATH", "/app")),
         workdir="/app",
     ),
+    ImageRecipe(
+        name="monitoring",
+        description="Prometheus 2.42 + promtool, Alertmanager 0.25, PostgreSQL and Redis exporters",
+        packages=(
+            "prometheus",
+            "prometheus-alertmanager",
+            "prometheus-postgres-exporter",
+            "prometheus-redis-exporter",
+            "curl",
+            *_COMMON,
+        ),
+        cmd=("prometheus", "--version"),
+        env=(("LANG", "C.UTF-8"),),
+        workdir="/etc/prometheus",
+    ),
 )
 
 

@@ -1,19 +1,12 @@
-"""The lab's services, declared in one place under the runbook's names.
-
-Later parts of the lab (the backend, the fake exchanges, Prometheus, Alertmanager) are added by
-appending a :class:`ServiceSpec` to :data:`SERVICES`, never by editing the lab machinery.
-"""
+"""The stack's data services: PostgreSQL, Redis, RabbitMQ."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from drillbook.environments._spec import HealthCheck, PortSpec, ServiceSpec, VolumeSpec
-from drillbook.errors import ConfigError, UnknownServiceError
 
-__all__ = ["SERVICES", "resolve_services", "service"]
+__all__ = ["DATA_SERVICES"]
 
-SERVICES: tuple[ServiceSpec, ...] = (
+DATA_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         name="postgres",
         image="postgres",
@@ -58,41 +51,3 @@ SERVICES: tuple[ServiceSpec, ...] = (
         health=HealthCheck("amqp", "amqp", timeout_s=90.0),
     ),
 )
-
-
-def service(name: str, catalog: Sequence[ServiceSpec] = SERVICES) -> ServiceSpec:
-    for spec in catalog:
-        if spec.name == name:
-            return spec
-    raise UnknownServiceError(name, [s.name for s in catalog])
-
-
-def resolve_services(
-    names: Iterable[str] | None, catalog: Sequence[ServiceSpec] = SERVICES
-) -> list[ServiceSpec]:
-    """The specs to start, dependencies included, in start order (dependencies first).
-
-    Raises :class:`UnknownServiceError` for a name not in the catalogue and
-    :class:`ConfigError` for a dependency cycle.
-    """
-    wanted = (
-        [service(n, catalog) for n in names] if names else [s for s in catalog if not s.optional]
-    )
-    ordered: list[ServiceSpec] = []
-    visiting: list[str] = []
-
-    def visit(spec: ServiceSpec) -> None:
-        if spec in ordered:
-            return
-        if spec.name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(spec.name) :], spec.name])
-            raise ConfigError(f"service dependency cycle: {cycle}")
-        visiting.append(spec.name)
-        for dep in spec.depends_on:
-            visit(service(dep, catalog))
-        visiting.pop()
-        ordered.append(spec)
-
-    for spec in wanted:
-        visit(spec)
-    return ordered
