@@ -66,3 +66,12 @@ def test_fluent_copies_do_not_mutate() -> None:
     assert base.with_timeout(9).timeout_s == 9
     assert base.with_poll_interval(0.1).poll_s == 0.1
     assert base.timeout_s == 5
+
+
+def test_a_final_failure_stops_the_wait_at_once() -> None:
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout, match="container exited"):
+        Wait(timeout_s=60, poll_s=1, clock=clock, sleep=clock.sleep).until(
+            lambda: Check(False, "container exited", final=True), "x"
+        )
+    assert clock.sleeps == []

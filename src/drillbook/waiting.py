@@ -17,10 +17,15 @@ __all__ = ["Check", "Wait"]
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one look at the world: ``ok`` plus a one-line ``detail`` for humans."""
+    """The outcome of one look at the world: ``ok`` plus a one-line ``detail`` for humans.
+
+    ``final`` marks a failure that waiting cannot fix (a container that exited): the wait
+    stops at once instead of running out its timeout.
+    """
 
     ok: bool
     detail: str = ""
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,6 @@ class Wait:
                 return result
             observed = result.detail or observed
             remaining = deadline - self.clock()
-            if remaining <= 0:
+            if remaining <= 0 or result.final:
                 raise WaitTimeout(what, self.timeout_s, observed, hint=hint)
             self.sleep(min(self.poll_s, remaining))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from string import Template
 from typing import Literal
 
 __all__ = ["HealthCheck", "MountSpec", "PortSpec", "ServiceSpec", "VolumeSpec"]
@@ -57,7 +58,8 @@ class ServiceSpec:
     """One lab service: its image recipe, command, environment, ports, storage and health.
 
     ``secrets`` names environment variables whose values the lab generates per run; they are
-    passed to the container and never printed (URLs shown to people are redacted).
+    passed to the container and never printed (URLs shown to people are redacted). Another
+    service's secret is reached as ``${NAME}`` inside an ``env`` value (e.g. a database URL).
     """
 
     name: str
@@ -87,8 +89,11 @@ class ServiceSpec:
         return self.ports[0] if self.ports else None
 
     def env_dict(self, secrets: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = dict(self.env)
-        env.update({k: v for k, v in (secrets or {}).items() if k in self.secrets})
+        """The container's environment: ``env`` with ``${NAME}`` filled from the lab's generated
+        secrets, plus this service's own ``secrets`` as variables."""
+        secrets = secrets or {}
+        env = {k: Template(v).safe_substitute(secrets) for k, v in self.env}
+        env.update({k: v for k, v in secrets.items() if k in self.secrets})
         return env
 
     def with_env(self, **env: str) -> ServiceSpec:

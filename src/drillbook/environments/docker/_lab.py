@@ -10,6 +10,7 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 import secrets as _secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -241,11 +242,16 @@ class DockerLab:
             ep = handles[spec.name].endpoint(spec.health.port)
             timeout = self.settings.startup_timeout_s or spec.health.timeout_s
             wait = Wait(timeout_s=timeout, poll_s=spec.health.poll_s, sleep=sleep)
+            started = time.monotonic()
+
+            def elapsed() -> float:
+                return round(time.monotonic() - started, 1)
+
             try:
                 wait.until(lambda: self._look(spec, ep), f"{spec.name} to answer")
             except WaitTimeout as exc:
                 logs = self._logs(spec)
-                raise ServiceUnhealthy(spec.name, timeout, exc.observed, logs) from exc
+                raise ServiceUnhealthy(spec.name, elapsed(), exc.observed, logs) from exc
             say(f"{spec.name} healthy at {ep.display_url}")
 
         with ThreadPoolExecutor(max_workers=max(1, len(wave))) as pool:
@@ -261,7 +267,8 @@ class DockerLab:
         assert spec.health is not None
         container = self._client.containers.get(self.settings.container_name(spec.name))
         if container.status not in ("running", "created"):
-            return Check(False, f"container {container.status}")
+            code = container.attrs.get("State", {}).get("ExitCode")
+            return Check(False, f"container {container.status} (exit code {code})", final=True)
         return look(spec.health, ep.url, ep.host, ep.port, timeout_s=2.0)
 
     def _logs(self, spec: ServiceSpec) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,17 @@ from drillbook.environments.services import SERVICES
 from drillbook.errors import ConfigError
 from drillbook.images import ImageSource, image_source_from_env
 
-__all__ = ["LabSettings", "parse_port_option"]
+__all__ = ["LabSettings", "parse_port_option", "project_root"]
+
+
+def project_root() -> Path:
+    """Where the stack's code lives: DRILLBOOK_PROJECT_ROOT, else this checkout, else the cwd."""
+    if env := os.environ.get("DRILLBOOK_PROJECT_ROOT"):
+        return Path(env).resolve()
+    checkout = Path(__file__).resolve().parents[4]
+    if (checkout / "fixtures" / "stack").is_dir():
+        return checkout
+    return Path.cwd()
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class LabSettings:
     ports: Mapping[str, int] = field(default_factory=dict)
     image_source: ImageSource = field(default_factory=image_source_from_env)
     startup_timeout_s: float | None = None
-    project_root: Path = field(default_factory=Path.cwd)
+    project_root: Path = field(default_factory=lambda: project_root())
     catalog: Sequence[ServiceSpec] = SERVICES
 
     @property
