@@ -18,8 +18,8 @@ test: bootstrap lint
 	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE)
 
 lint:
-	$(BIN)/ruff check src tests bench conftest.py
-	$(BIN)/ruff format --check src tests bench conftest.py
+	$(BIN)/ruff check src tests bench fixtures conftest.py
+	$(BIN)/ruff format --check src tests bench fixtures conftest.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -38,7 +38,7 @@ class LabSettings:
     ports: Mapping[str, int] = field(default_factory=dict)
     image_source: ImageSource = field(default_factory=image_source_from_env)
     startup_timeout_s: float | None = None
-    project_root: Path = field(default_factory=lambda: project_root())
+    project_root: Path = field(default_factory=project_root)
     catalog: Sequence[ServiceSpec] = SERVICES
 
     @property

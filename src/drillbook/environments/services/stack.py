@@ -7,7 +7,13 @@ so a code change never rebuilds an image. Names, ports and flags follow
 
 from __future__ import annotations
 
-from drillbook.environments._spec import HealthCheck, MountSpec, PortSpec, ServiceSpec
+from drillbook.environments._spec import (
+    HealthCheck,
+    MountSpec,
+    PortSpec,
+    ServiceSpec,
+    VolumeSpec,
+)
 
 __all__ = ["BACKEND_ENV", "STACK_SERVICES"]
 
@@ -21,7 +27,10 @@ EXCHANGE_SECRETS = (
 )
 
 BACKEND_ENV: tuple[tuple[str, str], ...] = (
-    ("DATABASE_URL", "postgresql://postgres:${POSTGRES_PASSWORD}@postgres-service:5432/trading_bot"),
+    (
+        "DATABASE_URL",
+        "postgresql://postgres:${POSTGRES_PASSWORD}@postgres-service:5432/trading_bot",
+    ),
     ("REDIS_URL", "redis://redis:6379/0"),
     ("RABBITMQ_URL", "amqp://drillbook:${RABBITMQ_DEFAULT_PASS}@rabbitmq:5672/%2F"),
     ("BINANCE_BASE_URL", "http://exchange:8101"),
@@ -47,5 +56,35 @@ STACK_SERVICES: tuple[ServiceSpec, ...] = (
         health=HealthCheck("http", "health", path="/health", timeout_s=60.0, poll_s=0.1),
         depends_on=("postgres", "redis", "rabbitmq"),
         cap_add=("NET_ADMIN",),
+        optional=True,
+    ),
+    ServiceSpec(
+        name="frontend",
+        image="python",
+        description="the dashboard: positions, exposure, health, maintenance notice",
+        command=("python3", "-m", "frontend"),
+        ports=(PortSpec("http", 8000, "http://{host}:{port}"),),
+        mounts=(_STACK,),
+        health=HealthCheck("http", "http", path="/healthz"),
+        depends_on=("backend",),
+        optional=True,
+    ),
+    ServiceSpec(
+        name="backup",
+        image="python",
+        description="the postgres-backup job and backup-pod: /app/scripts/restore.sh, /backups",
+        command=("python3", "-m", "backup", "serve"),
+        env=(
+            ("PGHOST", "postgres-service"),
+            ("PGUSER", "postgres"),
+            ("PGPASSWORD", "${POSTGRES_PASSWORD}"),
+            ("PGDATABASE", "trading_bot"),
+            ("BACKUP_INTERVAL_S", "0"),
+        ),
+        aliases=("backup-pod",),
+        volumes=(VolumeSpec("backups", "/backups"),),
+        mounts=(_STACK,),
+        depends_on=("postgres",),
+        optional=True,
     ),
 )
