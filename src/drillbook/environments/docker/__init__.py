@@ -1,6 +1,7 @@
 """The Docker lab backend: testcontainers on one labelled network, cleaned up by label."""
 
-from drillbook.environments.docker._lab import DockerLab, clean_leftovers, list_resources
+from drillbook.environments.docker._cleanup import clean_leftovers, list_resources
+from drillbook.environments.docker._lab import DockerLab
 from drillbook.environments.docker._labels import (
     Resource,
     new_run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 # Ryuk's image cannot be pulled here; the lab cleans up by its own labels instead
@@ -25,6 +26,7 @@ from drillbook.engine import docker_client
 from drillbook.environments._health import look
 from drillbook.environments._spec import ServiceSpec
 from drillbook.environments.base import Endpoint, ServiceHandle, ServiceStatus
+from drillbook.environments.docker._cleanup import list_resources, remove_resources
 from drillbook.environments.docker._labels import (
     LABEL_LAB,
     LABEL_RUN,
@@ -32,7 +34,6 @@ from drillbook.environments.docker._labels import (
     Resource,
     lab_labels,
     new_run_id,
-    select_for_clean,
     select_for_down,
     validate_lab_name,
 )
@@ -42,7 +43,7 @@ from drillbook.errors import LabError, PortInUseError, ServiceUnhealthy, WaitTim
 from drillbook.images import ImageBuilder, get_recipe
 from drillbook.waiting import Check, Wait
 
-__all__ = ["DockerLab", "clean_leftovers", "list_resources"]
+__all__ = ["DockerLab"]
 
 
 class _Cancelled(BaseException):
@@ -127,7 +128,7 @@ class DockerLab:
             for wave in _waves(specs):
                 for spec in wave:
                     say(f"starting {spec.name}")
-                    self._run(spec, images[spec.name], network, generated)
+                    self._run(spec, images[spec.name], network, spec.env_dict(generated))
                 self._wait_healthy(wave, say)
         except BaseException:
             self._cancel.set()
@@ -135,9 +136,53 @@ class DockerLab:
             self.stop()
             raise
 
+    def recreate(
+        self,
+        service_name: str,
+        *,
+        env: Mapping[str, str | None] | None = None,
+        mem_limit: str | None = None,
+        wait: bool = True,
+    ) -> ServiceHandle:
+        """Replace a service's container, as a rollout does: same image, network names, volumes
+        and host ports, with ``env`` changes (``None`` unsets) and optionally a new memory limit.
+
+        This is how the Docker lab applies ``kubectl set env`` and ``kubectl patch`` resources.
+        """
+        spec = service(service_name, self.settings.catalog)
+        old = self._client.containers.get(self.settings.container_name(spec.name))
+        current = dict(
+            item.split("=", 1) for item in old.attrs["Config"]["Env"] or [] if "=" in item
+        )
+        for key, value in (env or {}).items():
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+        ports = {
+            p.name: int(b[0]["HostPort"])
+            for p in spec.ports
+            if (b := (old.attrs["NetworkSettings"]["Ports"] or {}).get(f"{p.container_port}/tcp"))
+        }
+        image = old.attrs["Config"]["Image"]
+        self._run_id = old.labels.get(LABEL_RUN, self.run_id)
+        old.remove(force=True)
+        network = Network()
+        network.name = self.settings.network_name
+        kept_memory = old.attrs["HostConfig"].get("Memory") or 0
+        if mem_limit is not None or kept_memory:
+            spec = dataclasses.replace(spec, mem_limit=mem_limit or str(kept_memory))
+        self._run(spec, image, network, current, host_ports=ports, create_volumes=False)
+        if wait:
+            self._cancel.clear()
+            self._wait_healthy([spec], lambda _msg: None)
+        return self.services()[spec.name]
+
     def stop(self) -> list[Resource]:
         """Remove every container, network and volume labelled with this lab's name."""
-        return _remove(self._client, select_for_down(list_resources(self._client), self.name))
+        return remove_resources(
+            self._client, select_for_down(list_resources(self._client), self.name)
+        )
 
     # -- inspection ------------------------------------------------------------------------
     def services(self) -> dict[str, ServiceHandle]:
@@ -183,7 +228,14 @@ class DockerLab:
                     raise PortInUseError(spec.name, fixed)
 
     def _run(
-        self, spec: ServiceSpec, image: str, network: Network, generated: Mapping[str, str]
+        self,
+        spec: ServiceSpec,
+        image: str,
+        network: Network,
+        env: Mapping[str, str],
+        *,
+        host_ports: Mapping[str, int] | None = None,
+        create_volumes: bool = True,
     ) -> None:
         labels = lab_labels(self.name, self._run_id, spec.name)
         container = DockerContainer(
@@ -192,7 +244,7 @@ class DockerLab:
             network=network,
             network_aliases=[spec.name, *spec.aliases],
             command=list(spec.command) or None,  # type: ignore[arg-type]
-            env=spec.env_dict(generated),
+            env=dict(env),
             labels=labels,
             cap_add=list(spec.cap_add) or None,
             mem_limit=spec.mem_limit,
@@ -332,52 +384,3 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def list_resources(client: docker.DockerClient) -> list[Resource]:
-    """Every container, network and volume in the engine that carries drillbook's labels."""
-    flt = {"label": "drillbook.managed=true"}
-    found: list[Resource] = []
-    found += [
-        Resource("container", c.name or "", c.labels)
-        for c in client.containers.list(all=True, filters=flt)
-    ]
-    found += [
-        Resource("network", n.name or "", n.attrs.get("Labels") or {})
-        for n in client.networks.list(filters=flt)
-    ]
-    found += [
-        Resource("volume", v.name or "", v.attrs.get("Labels") or {})
-        for v in client.volumes.list(filters=flt)
-    ]
-    return found
-
-
-def clean_leftovers(client: docker.DockerClient, lab: str | None = None) -> list[Resource]:
-    """``lab clean``: remove whatever any earlier run left behind, found by label."""
-    return _remove(client, select_for_clean(list_resources(client), lab))
-
-
-def _remove(client: docker.DockerClient, resources: list[Resource]) -> list[Resource]:
-    removed: list[Resource] = []
-    errors: list[str] = []
-    for res in resources:
-        try:
-            if res.kind == "container":
-                client.containers.get(res.name).remove(force=True, v=True)
-            elif res.kind == "network":
-                client.networks.get(res.name).remove()
-            else:
-                client.volumes.get(res.name).remove(force=True)
-            removed.append(res)
-        except docker.errors.NotFound:
-            removed.append(res)  # already gone is what we wanted
-        except docker.errors.APIError as exc:
-            errors.append(f"{res.kind} {res.name}: {exc.explanation or exc}")
-    if errors:
-        raise LabError(
-            "could not remove: " + "; ".join(errors),
-            hint="run `drillbook lab clean` again; "
-            "if a resource stays, remove it with the docker CLI",
-        )
-    return removed
