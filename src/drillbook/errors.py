@@ -26,6 +26,7 @@ __all__ = [
     "ImageError",
     "LabError",
     "PortInUseError",
+    "SLABreached",
     "ServiceUnhealthy",
     "UnknownServiceError",
     "WaitTimeout",
@@ -116,4 +117,26 @@ class ServiceUnhealthy(LabError):
             + (f"\n  last log lines:\n{tail}" if tail else ""),
             hint=f"inspect with `docker logs` on the {service} container, "
             "or raise the start-up timeout with --timeout",
+        )
+
+
+class SLABreached(DrillbookError):
+    """A measured phase of a drill exceeded its budget.
+
+    Carries the numbers: which ``phase`` (e.g. ``time_to_recover``), what was ``observed_s``,
+    the ``budget_s`` and where the budget came from (``source``: a runbook line or a profile).
+    """
+
+    def __init__(self, phase: str, observed_s: float, budget_s: float, source: str = "") -> None:
+        self.phase = phase
+        self.observed_s = observed_s
+        self.budget_s = budget_s
+        self.source = source
+        over = observed_s - budget_s
+        origin = f" (budget from {source})" if source else ""
+        super().__init__(
+            f"SLA breached: {phase} took {observed_s:.1f}s, budget {budget_s:.1f}s{origin}: "
+            f"over by {over:.1f}s",
+            hint="fix the remediation, or, if the budget itself is wrong, change it where it "
+            "comes from: the runbook's text, or the drill profile (--drill-profile)",
         )

@@ -1,0 +1,27 @@
+"""The incident clock and SLA budgets: what a drill measures and what it must stay within."""
+
+from drillbook.sla._budgets import (
+    MEASURES,
+    PROFILES,
+    Breach,
+    Budget,
+    Measure,
+    Profile,
+    evaluate,
+    get_profile,
+)
+from drillbook.sla._clock import IncidentClock, Mark, Phase
+
+__all__ = [
+    "MEASURES",
+    "PROFILES",
+    "Breach",
+    "Budget",
+    "IncidentClock",
+    "Mark",
+    "Measure",
+    "Phase",
+    "Profile",
+    "evaluate",
+    "get_profile",
+]
