@@ -12,7 +12,8 @@ was observed and, where there is one, a ``Hint:`` for what to do next::
     ├── LabError                    the lab could not be brought up, inspected or removed
     │   ├── PortInUseError          a fixed host port is taken by someone else
     │   └── ServiceUnhealthy        a service did not become healthy in time
-    └── WaitTimeout                 a wait strategy ran out of time (carries what it saw)
+    ├── WaitTimeout                 a wait strategy ran out of time (carries what it saw)
+    └── SLABreached                 a drill phase took longer than its budget (its numbers)
 
 Later layers add their own subclasses here (runbook parsing, SLA breaches, faults).
 """

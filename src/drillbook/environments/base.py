@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from drillbook.errors import LabError
+
 __all__ = ["Endpoint", "Environment", "ServiceHandle", "ServiceStatus"]
 
 
@@ -41,10 +43,18 @@ class ServiceHandle:
     endpoints: Mapping[str, Endpoint]
 
     def endpoint(self, name: str | None = None) -> Endpoint:
-        """The endpoint called ``name``, or the service's only/first one."""
-        if name is None:
+        """The endpoint called ``name``, or the service's first one.
+
+        Raises :class:`LabError` when it is not published (the container is not running).
+        """
+        if name is None and self.endpoints:
             return next(iter(self.endpoints.values()))
-        return self.endpoints[name]
+        if name is not None and name in self.endpoints:
+            return self.endpoints[name]
+        raise LabError(
+            f"service {self.name!r} has no published endpoint {name or ''}".rstrip(),
+            hint="is its container running? (`drillbook lab status`)",
+        )
 
     @property
     def url(self) -> str:

@@ -250,13 +250,15 @@ class DockerLab:
             mem_limit=spec.mem_limit,
         )
         for port in spec.ports:
-            binding = ("127.0.0.1", self.settings.host_port(spec, port.name))
+            fixed = (host_ports or {}).get(port.name) or self.settings.host_port(spec, port.name)
+            # an explicit port, not the engine's pick: a restarted container keeps its endpoint
+            binding = ("127.0.0.1", fixed or _free_port())
             container.ports[f"{port.container_port}/tcp"] = binding  # type: ignore[assignment]
         for vol in spec.volumes:
             name = self.settings.volume_name(vol.name)
-            self._client.volumes.create(
-                name=name, labels=lab_labels(self.name, self._run_id, spec.name)
-            )
+            if create_volumes:
+                labels_v = lab_labels(self.name, self._run_id, spec.name)
+                self._client.volumes.create(name=name, labels=labels_v)
             container.with_volume_mapping(name, vol.target, "rw")
         for mount in spec.mounts:
             source = (self.settings.project_root / mount.source).resolve()
@@ -375,6 +377,12 @@ def _format(template: str, env: Mapping[str, str], host: str, port: int) -> str:
         return template.format(**env, host=host, port=port)
     except KeyError:
         return f"tcp://{host}:{port}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _port_free(port: int) -> bool:
