@@ -11,12 +11,14 @@ from drillbook.sla._budgets import (
     get_profile,
 )
 from drillbook.sla._clock import IncidentClock, Mark, Phase
+from drillbook.sla._result import DrillResult
 
 __all__ = [
     "MEASURES",
     "PROFILES",
     "Breach",
     "Budget",
+    "DrillResult",
     "IncidentClock",
     "Mark",
     "Measure",

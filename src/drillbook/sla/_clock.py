@@ -49,9 +49,18 @@ class IncidentClock:
     marks: list[Mark] = field(default_factory=list)
 
     def mark(
-        self, phase: Phase, detail: str = "", *, step: str | None = None, actor: str = "automation"
+        self,
+        phase: Phase,
+        detail: str = "",
+        *,
+        step: str | None = None,
+        actor: str = "automation",
+        at: float | None = None,
     ) -> Mark:
-        entry = Mark(phase, self.clock(), self.wall(), detail, step, actor)
+        """Record ``phase`` now (or at ``at``, a monotonic time already observed)."""
+        now = self.clock()
+        when = now if at is None else at
+        entry = Mark(phase, when, self.wall() - (now - when), detail, step, actor)
         self.marks.append(entry)
         return entry
 

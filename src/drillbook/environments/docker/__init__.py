@@ -8,10 +8,13 @@ from drillbook.environments.docker._labels import (
     select_for_clean,
     select_for_down,
 )
+from drillbook.environments.docker._platform import DockerPlatform, ExecResult
 from drillbook.environments.docker._settings import LabSettings, parse_port_option
 
 __all__ = [
     "DockerLab",
+    "DockerPlatform",
+    "ExecResult",
     "LabSettings",
     "Resource",
     "clean_leftovers",

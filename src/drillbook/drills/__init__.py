@@ -1,0 +1,8 @@
+"""Drills: a fault, the runbook's remediation, budgets; and the runner that always reverts."""
+
+from drillbook.drills._model import Drill, Invariant, Step
+from drillbook.drills._runner import DrillRunner
+from drillbook.reporting import RunEventHandler
+from drillbook.sla import DrillResult
+
+__all__ = ["Drill", "DrillResult", "DrillRunner", "Invariant", "RunEventHandler", "Step"]

@@ -1,0 +1,44 @@
+"""A drill: the fault, what healthy means, the runbook's remediation and the budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from drillbook.environments.docker import DockerPlatform
+from drillbook.faults import Fault
+from drillbook.probes import Probe
+from drillbook.sla import Budget
+from drillbook.waiting import Check
+
+__all__ = ["Drill", "Invariant", "Step"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One runbook step as automation performs it; ``runbook`` cites the line it implements."""
+
+    name: str
+    run: Callable[[DockerPlatform], object]
+    runbook: str = ""
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """Checked once the lab has recovered (e.g. data_integrity_check() is empty)."""
+
+    name: str
+    check: Callable[[DockerPlatform], Check]
+
+
+@dataclass(frozen=True)
+class Drill:
+    name: str
+    alert: str
+    fault: Fault
+    probes: tuple[Probe, ...]
+    steps: tuple[Step, ...]
+    budgets: tuple[Budget, ...]
+    invariants: tuple[Invariant, ...] = ()
+    description: str = ""
+    services: tuple[str, ...] = field(default=())  # what the drill needs in the lab

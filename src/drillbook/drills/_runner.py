@@ -1,0 +1,182 @@
+"""The drill runner: steady state, inject, detect, respond, recover, verify; always revert.
+
+The fault is reverted on every exit path (success, SLA breach, exception, timeout, Ctrl-C,
+SIGTERM turned into KeyboardInterrupt by the CLI), and steady state is re-checked after it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from drillbook.drills._model import Drill
+from drillbook.environments.docker import DockerLab, DockerPlatform
+from drillbook.errors import DrillbookError, SLABreached, WaitTimeout
+from drillbook.reporting import RunEventHandler
+from drillbook.sla import Budget, DrillResult, IncidentClock, Phase, Profile, evaluate
+from drillbook.waiting import Check, Wait
+
+__all__ = ["DrillRunner"]
+
+POLL_S = 0.1  # probes poll at 10 Hz while waiting: phase times are accurate to ~100 ms
+
+
+class DrillRunner:
+    def __init__(
+        self,
+        lab: DockerLab,
+        profile: Profile,
+        handlers: Sequence[RunEventHandler] = (),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lab = lab
+        self.platform = DockerPlatform(lab)
+        self.profile = profile
+        self.handlers = list(handlers)
+        self._clock_fn = clock
+
+    def _emit(self, name: str, *args: object) -> None:
+        for handler in self.handlers:
+            getattr(handler, name)(*args)
+
+    def _all_ok(self, drill: Drill) -> Check:
+        for probe in drill.probes:
+            result = probe.check(self.lab)
+            if not result.ok:
+                return Check(False, f"{probe.name}: {result.detail}")
+        return Check(True, "all probes pass")
+
+    def run(self, drill: Drill) -> DrillResult:
+        budgets = [self.profile.tighten(b) for b in drill.budgets]
+        clock = IncidentClock(clock=self._clock_fn)
+        result = DrillResult(drill.name, drill.alert, "failed", clock.marks, budgets)
+        started = self._clock_fn()
+        self._emit("drill_started", drill)
+
+        def mark(phase: Phase, detail: str = "", **kw: object) -> None:
+            self._emit("phase", drill, clock.mark(phase, detail, **kw))  # type: ignore[arg-type]
+
+        injected = False
+        try:
+            Wait(timeout_s=30, poll_s=POLL_S).until(
+                lambda: self._all_ok(drill),
+                "steady state before the drill",
+                hint="the lab is not healthy to begin with: `drillbook lab status`",
+            )
+            mark(Phase.STEADY_STATE)
+            injected = True
+            drill.fault.inject(self.lab)
+            mark(Phase.INJECTED, drill.fault.name)
+            Wait(timeout_s=30, poll_s=POLL_S).until(
+                lambda: drill.fault.verify_active(self.lab), f"{drill.fault.name} to take effect"
+            )
+            mark(Phase.ACTIVE, drill.fault.name)
+            detect_budget = _budget(budgets, "time_to_detect", 60.0)
+            seen = Wait(timeout_s=detect_budget + 5, poll_s=POLL_S).until(
+                lambda: _negate(self._all_ok(drill)), "a probe to notice the fault"
+            )
+            mark(Phase.DETECTED_PROBE, seen.detail)
+            mark(Phase.RESPONDED, "automation")
+            for step in drill.steps:
+                mark(Phase.STEP_STARTED, step.runbook, step=step.name)
+                step.run(self.platform)
+                mark(Phase.STEP_FINISHED, step=step.name)
+            self._await_recovery(drill, budgets, clock, mark)
+            for invariant in drill.invariants:
+                check = invariant.check(self.platform)
+                if not check.ok:
+                    raise DrillbookError(f"invariant {invariant.name!r} violated: {check.detail}")
+            mark(Phase.VERIFIED)
+            result.outcome = "passed"
+        except SLABreached as exc:
+            result.outcome, result.error = "breached", str(exc)
+        except KeyboardInterrupt:
+            result.outcome, result.error = "aborted", "interrupted"
+            raise
+        except (DrillbookError, Exception) as exc:
+            result.outcome, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            if injected:
+                self._revert(drill, result, mark)
+            result.breaches = evaluate(clock, budgets) if result.outcome != "aborted" else []
+            for breach in result.breaches:
+                self._emit("breach", drill, breach)
+            if result.breaches and result.outcome == "passed":
+                result.outcome = "breached"
+                result.error = str(result.breaches[0].error())
+            result.measured = _measured(clock)
+            result.steps = clock.step_durations()
+            result.wall_s = self._clock_fn() - started
+            self._emit("drill_finished", drill, result)
+        return result
+
+    def _await_recovery(
+        self, drill: Drill, budgets: list[Budget], clock: IncidentClock, mark: Callable[..., None]
+    ) -> None:
+        """Recovered = every probe passes continuously for the profile's settle period."""
+        recover_budget = _budget(budgets, "time_to_recover", 600.0)
+        active = clock.first(Phase.ACTIVE)
+        assert active is not None
+        deadline = active.at + recover_budget + 1.0
+        streak_from: float | None = None
+        last = Check(False, "not looked yet")
+        while self._clock_fn() < deadline:
+            last = self._all_ok(drill)
+            now = self._clock_fn()
+            if last.ok:
+                streak_from = now if streak_from is None else streak_from
+                if now - streak_from >= self.profile.settle_s:
+                    mark(Phase.RECOVERED, f"healthy for {self.profile.settle_s:g}s", at=streak_from)
+                    return
+            else:
+                streak_from = None
+            time.sleep(POLL_S)
+        waited = self._clock_fn() - active.at
+        raise SLABreached(
+            "time_to_recover (never reached)",
+            waited,
+            recover_budget,
+            f"{_source(budgets, 'time_to_recover')}; last observed: {last.detail}",
+        )
+
+    def _revert(self, drill: Drill, result: DrillResult, mark: Callable[..., None]) -> None:
+        try:
+            drill.fault.revert(self.lab)
+            result.reverted = True
+            mark(Phase.REVERTED, drill.fault.name)
+        except Exception as exc:  # report, never hide: the lab may need `drillbook lab clean`
+            result.error += f"; REVERT FAILED: {type(exc).__name__}: {exc}"
+            return
+        try:
+            Wait(timeout_s=60, poll_s=POLL_S).until(
+                lambda: self._all_ok(drill), "steady state after revert"
+            )
+            result.steady_after = True
+        except WaitTimeout as exc:
+            result.error += f"; lab not back to steady state after revert: {exc.observed}"
+            if result.outcome == "passed":
+                result.outcome = "failed"
+
+
+def _negate(check: Check) -> Check:
+    return Check(not check.ok, check.detail)
+
+
+def _budget(budgets: list[Budget], measure: str, default: float) -> float:
+    return next((b.seconds for b in budgets if b.measure == measure), default)
+
+
+def _source(budgets: list[Budget], measure: str) -> str:
+    return next((b.source for b in budgets if b.measure == measure), "default")
+
+
+def _measured(clock: IncidentClock) -> dict[str, float]:
+    from drillbook.sla import MEASURES
+
+    found = {}
+    for name, measure in MEASURES.items():
+        value = measure.observe(clock)
+        if value is not None:
+            found[name] = round(value, 3)
+    return found

@@ -1,0 +1,93 @@
+"""Platform verbs on the Docker lab: what a runbook step does, in Docker terms.
+
+``kubectl rollout restart`` is a recreate of the container; ``kubectl set env`` and
+``kubectl patch ... resources`` recreate it with the change; ``kubectl delete pod`` kills it
+and starts it again as a controller would; ``kubectl exec`` is ``docker exec``.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drillbook.environments.base import ServiceHandle
+from drillbook.environments.docker._lab import DockerLab
+from drillbook.errors import LabError
+
+__all__ = ["DockerPlatform", "ExecResult"]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str
+
+
+class DockerPlatform:
+    def __init__(self, lab: DockerLab) -> None:
+        self.lab = lab
+
+    def _container(self, service: str) -> Any:
+        return self.lab.client.containers.get(self.lab.settings.container_name(service))
+
+    def restart(self, service: str) -> ServiceHandle:
+        """``kubectl rollout restart``: a fresh container with the same configuration."""
+        return self.lab.recreate(service)
+
+    def set_env(self, service: str, env: Mapping[str, str | None]) -> ServiceHandle:
+        return self.lab.recreate(service, env=env)
+
+    def patch_resources(self, service: str, memory: str) -> ServiceHandle:
+        return self.lab.recreate(service, mem_limit=memory)
+
+    def delete_pod(self, service: str) -> None:
+        """Kill the container and start it again, as the Deployment's controller would."""
+        container = self._container(service)
+        container.kill()
+        container.start()
+
+    def start(self, service: str) -> None:
+        self._container(service).start()
+
+    def exec(self, service: str, argv: Sequence[str], *, check: bool = True) -> ExecResult:
+        code, out = self._container(service).exec_run(list(argv))
+        text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+        if check and code != 0:
+            raise LabError(f"`{' '.join(argv)}` in {service} exited {code}: {text.strip()[-500:]}")
+        return ExecResult(int(code), text)
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        with psycopg.connect(self.lab.services()["postgres"].url, connect_timeout=5) as conn:
+            cur = conn.execute(query)
+            return list(cur.fetchall()) if cur.description else []
+
+    def http_call(
+        self, service: str, port: str, path: str, *, method: str = "GET", body: Any = None
+    ) -> tuple[int, Any]:
+        url = self.lab.services()[service].endpoint(port).url + path
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:  # loopback only
+                raw, status = resp.read().decode(), int(resp.status)
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read().decode(), exc.code
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw
+
+    def create_backup(self, name: str) -> str:
+        out = self.exec("backup", ["python3", "-m", "backup", "create", name]).output
+        return out.split("backup written: ", 1)[1].split()[0]
+
+    def restore_backup(self, path: str) -> str:
+        return self.exec("backup", ["/app/scripts/restore.sh", "--file", path]).output

@@ -1,0 +1,41 @@
+"""Drill events and the handler base class every reporter subclasses (all methods no-ops)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from drillbook.sla import Breach, DrillResult, Mark
+
+__all__ = ["DrillLike", "RunEventHandler"]
+
+
+class DrillLike(Protocol):
+    """What a reporter may know of a drill."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def alert(self) -> str: ...
+
+
+class RunEventHandler:
+    """Subscribe to a run by overriding what you need; the runner calls every method."""
+
+    def run_started(self, run_id: str, profile: str) -> None:
+        return None
+
+    def drill_started(self, drill: DrillLike) -> None:
+        return None
+
+    def phase(self, drill: DrillLike, mark: Mark) -> None:
+        return None
+
+    def breach(self, drill: DrillLike, breach: Breach) -> None:
+        return None
+
+    def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
+        return None
+
+    def run_finished(self, results: list[DrillResult]) -> None:
+        return None

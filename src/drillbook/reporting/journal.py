@@ -1,0 +1,79 @@
+"""The JSON journal of a run: reports/<run-id>/journal.json, rewritten after every drill."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from drillbook.reporting._events import DrillLike, RunEventHandler
+from drillbook.sla import DrillResult
+
+__all__ = ["JsonJournal"]
+
+
+class JsonJournal(RunEventHandler):
+    """Writes the run's journal; rewritten after each drill so a killed run keeps its evidence."""
+
+    def __init__(self, directory: Path, run_id: str, profile: str) -> None:
+        self.path = Path(directory) / run_id / "journal.json"
+        self.data: dict[str, Any] = {
+            "run_id": run_id,
+            "profile": profile,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "drills": [],
+        }
+
+    def run_started(self, run_id: str, profile: str) -> None:
+        self._write()
+
+    def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
+        first = result.marks[0].at if result.marks else 0.0
+        self.data["drills"].append(
+            {
+                "drill": result.drill,
+                "alert": result.alert,
+                "outcome": result.outcome,
+                "error": result.error,
+                "wall_s": round(result.wall_s, 3),
+                "measured_s": result.measured,
+                "steps_s": {k: round(v, 3) for k, v in result.steps.items()},
+                "budgets": [asdict(b) for b in result.budgets],
+                "breaches": [
+                    {
+                        "measure": b.budget.measure,
+                        "observed_s": round(b.observed_s, 3),
+                        "budget_s": b.budget.seconds,
+                        "reached": b.reached,
+                    }
+                    for b in result.breaches
+                ],
+                "timeline": [
+                    {
+                        "phase": m.phase.value,
+                        "t_s": round(m.at - first, 3),
+                        "wall": m.wall,
+                        "detail": m.detail,
+                        "step": m.step,
+                        "actor": m.actor,
+                    }
+                    for m in result.marks
+                ],
+                "reverted": result.reverted,
+                "steady_after": result.steady_after,
+            }
+        )
+        self._write()
+
+    def run_finished(self, results: list[DrillResult]) -> None:
+        self.data["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.data["passed"] = all(r.passed for r in results)
+        self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, default=str) + "\n")
+        tmp.replace(self.path)

@@ -1,0 +1,38 @@
+"""What one drill run produced: outcome, timeline, measures, breaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from drillbook.errors import DrillbookError
+from drillbook.sla._budgets import Breach, Budget
+from drillbook.sla._clock import Mark
+
+__all__ = ["DrillResult"]
+
+
+@dataclass
+class DrillResult:
+    drill: str
+    alert: str
+    outcome: str  # passed | breached | failed | aborted
+    marks: list[Mark]
+    budgets: list[Budget]
+    breaches: list[Breach] = field(default_factory=list)
+    measured: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+    reverted: bool = False
+    steady_after: bool = False
+    wall_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+    def raise_for_outcome(self) -> None:
+        """Raise the breach (``SLABreached``) or the failure of a drill that did not pass."""
+        if self.breaches:
+            raise self.breaches[0].error()
+        if self.outcome != "passed":
+            raise DrillbookError(f"drill {self.drill!r} {self.outcome}: {self.error}")
