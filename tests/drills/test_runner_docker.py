@@ -114,7 +114,6 @@ def slow(platform):
 drill = Drill("backend killed", "TradingBotDown", KillContainer("backend"),
               (ServiceHealthy("backend"),), (Step("slow", slow),),
               (Budget("time_to_recover", 120),))
-              (Budget("time_to_recover", 120),))
 DrillRunner(lab, Profile("t", settle_s=1.0)).run(drill)
 """
 
