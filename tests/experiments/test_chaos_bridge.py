@@ -1,0 +1,120 @@
+"""The Chaos Toolkit bridge: discovery, `chaos validate`, real `chaos run`s, journal conversion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from chaoslib.exceptions import ActivityFailed
+
+from drillbook.environments.docker import DockerLab
+from drillbook.experiments import convert_chaos_journal, discover
+from drillbook.experiments.probes import service_healthy
+from support.labtools import cli_env
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+CHAOS = str(Path(__import__("sys").executable).with_name("chaos"))
+
+
+def test_discover_lists_actions_and_probes() -> None:
+    found = discover()
+    names = {(a["type"], a["name"]) for a in found["activities"]}
+    assert ("action", "kill_container") in names
+    assert ("action", "restart_service") in names
+    assert ("probe", "service_healthy") in names
+    assert found["extension"]["name"] == "drillbook"
+
+
+def test_activities_fail_as_chaos_toolkit_expects() -> None:
+    with pytest.raises(ActivityFailed, match="lab 'no-such-lab' is not up"):
+        service_healthy("backend", configuration={"drillbook_lab": "no-such-lab"})
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.name)
+def test_chaos_validate(path: Path) -> None:
+    out = subprocess.run(
+        [CHAOS, "--no-log-file", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "experiment syntax and semantic look valid" in out.stdout + out.stderr
+
+
+def test_there_are_experiments() -> None:
+    assert len(EXPERIMENTS) >= 2
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", ["trading-bot-down.yaml", "database-partition.yaml"])
+def test_chaos_run_against_the_lab(lab: DockerLab, tmp_path: Path, name: str) -> None:
+    journal = tmp_path / "journal.json"
+    out = subprocess.run(
+        [
+            CHAOS,
+            "--no-log-file",
+            "run",
+            "--journal-path",
+            str(journal),
+            str(ROOT / "experiments" / name),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=cli_env(DRILLBOOK_LAB=lab.name),
+    )
+    data = json.loads(journal.read_text())
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert data["status"] == "completed"
+    assert data["deviated"] is False
+    entry = convert_chaos_journal(journal)
+    assert entry["outcome"] == "passed"
+    assert entry["source"] == "chaostoolkit"
+    phases = [t["phase"] for t in entry["timeline"]]
+    assert any(p.startswith("action:") for p in phases)
+    assert service_healthy("backend", configuration={"drillbook_lab": lab.name})
+
+
+def test_convert_a_deviated_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "j.json"
+    journal.write_text(
+        json.dumps(
+            {
+                "experiment": {"title": "t", "tags": ["TradingBotDown", "docker"]},
+                "status": "failed",
+                "deviated": True,
+                "duration": 1.5,
+                "start": "2026-11-24T10:00:00.000000",
+                "end": "2026-11-24T10:00:01.500000",
+                "run": [
+                    {
+                        "activity": {"type": "action", "name": "kill"},
+                        "status": "succeeded",
+                        "start": "2026-11-24T10:00:00.500000",
+                        "end": "2026-11-24T10:00:00.700000",
+                        "output": None,
+                    }
+                ],
+                "steady_states": {"before": {"probes": []}, "after": None},
+                "rollbacks": [],
+            }
+        )
+    )
+    entry = convert_chaos_journal(journal)
+    assert entry["outcome"] == "failed"
+    assert entry["alert"] == "TradingBotDown"
+    assert entry["timeline"] == [
+        {
+            "phase": "action:kill",
+            "t_s": 0.5,
+            "duration_s": 0.2,
+            "status": "succeeded",
+            "output": None,
+        }
+    ]
