@@ -1,6 +1,9 @@
-"""The pytest plugin, run as users run it: a real inner pytest session through pytester."""
+"""The pytest plugin, run as users run it: real inner pytest sessions through pytester."""
 
 from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -8,29 +11,69 @@ from drillbook.engine import docker_client
 from drillbook.environments.docker import list_resources
 
 
-def test_plugin_registers_its_option_and_marker(pytester: pytest.Pytester) -> None:
+def test_plugin_registers_its_options_and_marker(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*--drill-lab-name*"])
+    result.stdout.fnmatch_lines(["*--drill-env*", "*--drill-profile*", "*--drill-report*"])
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.drill(alert)*"])
 
 
-@pytest.mark.docker
-def test_docker_lab_fixture_starts_a_lab_and_removes_it(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
-        import psycopg
+def test_a_bad_profile_is_refused(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--drill-profile", "weekly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid choice: 'weekly'*"])
 
-        def test_uses_lab(docker_lab):
-            pg = docker_lab.services()["postgres"]
-            with psycopg.connect(pg.url) as conn:
-                assert conn.execute("SELECT 1").fetchone() == (1,)
-        """
-    )
+
+DRILLS = """
+import pytest
+from drillbook.drills import Drill, Step
+from drillbook.faults import KillContainer
+from drillbook.probes import ServiceHealthy
+from drillbook.sla import Budget
+
+def redis_drill(*steps):
+    return Drill("redis killed", "RedisDown", KillContainer("redis"), (ServiceHealthy("redis"),),
+                 steps, (Budget("time_to_recover", 20, "test"),))
+
+@pytest.mark.drill("RedisDown")
+def test_redis_restarted(drill):
+    result = drill(redis_drill(Step("start redis", lambda p: p.start("redis"))))
+    assert result.measured["time_to_recover"] < 20
+
+@pytest.mark.drill("RedisDown")
+def test_redis_sabotaged(drill):
+    drill(redis_drill(Step("does nothing", lambda p: None)))
+"""
+
+
+@pytest.mark.docker
+def test_drills_run_through_the_plugin_and_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_drills=DRILLS)
+    report = pytester.path / "reports"
     result = pytester.runpytest_subprocess(
-        "--drill-lab-name", "pytester-lab", "-p", "no:cacheprovider"
+        "--drill-lab-name",
+        "pytester-lab",
+        "--drill-profile",
+        "ci",
+        "--drill-report",
+        str(report),
+        "-p",
+        "no:cacheprovider",
     )
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*SLABreached: SLA breached: time_to_recover (never reached)*budget 5.0s*"]
+    )
+    [run_dir] = list(report.iterdir())
+    journal = json.loads((run_dir / "journal.json").read_text())
+    assert [d["outcome"] for d in journal["drills"]] == ["passed", "breached"]
+    assert journal["passed"] is False
+    suite = ET.parse(run_dir / "junit.xml").getroot()
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    allure = list((run_dir / "allure-results").glob("*-result.json"))
+    assert len(allure) == 2
+    steps = json.loads(allure[0].read_text())["steps"]
+    assert any(s["name"].startswith("fault_active") for s in steps)
     client = docker_client()
     try:
         assert [

@@ -1,45 +1,121 @@
 """drillbook's pytest plugin (entry point ``pytest11``): cheap to import, heavy work deferred.
 
-It provides the ``docker_lab`` fixture: a session-scoped Docker lab, started on first use and
-always removed at the end of the session (also when the session is interrupted).
+Options: ``--drill-env`` (docker), ``--drill-profile`` (ci, nightly, gameday),
+``--drill-report DIR`` (journal, Allure results and JUnit XML under DIR/<run-id>/),
+``--drill-lab-name``. Fixtures: ``lab`` (the session's lab, started on first use and always
+removed at the end, also when interrupted) and ``drill`` (runs a :class:`Drill` through the
+runner with the chosen profile and reporters, and fails the test on a breach). Marker:
+``@pytest.mark.drill("TradingBotDown")`` names the runbook alert a test drills.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from drillbook.drills import Drill
     from drillbook.environments.docker import DockerLab
+    from drillbook.sla import DrillResult
 
-__all__ = ["docker_lab"]
+__all__ = ["drill", "lab"]
+
+_RESULTS = pytest.StashKey[list[Any]]()
+_HANDLERS = pytest.StashKey[list[Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("drillbook")
     group.addoption(
+        "--drill-env",
+        default="docker",
+        choices=("docker",),
+        help="where drills run (default: docker; kubernetes comes with its tier)",
+    )
+    group.addoption(
+        "--drill-profile",
+        default="ci",
+        choices=("ci", "nightly", "gameday"),
+        help="intensity and budgets: ci (default), nightly or gameday",
+    )
+    group.addoption(
+        "--drill-report",
+        default=None,
+        metavar="DIR",
+        help="write DIR/<run-id>/journal.json, allure-results/ and junit.xml",
+    )
+    group.addoption(
         "--drill-lab-name",
         default=None,
-        help="name of the Docker lab the session starts (default: pytest-<pid>)",
+        help="name of the lab the session starts (default: pytest-<pid>)",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "drill(alert): a drill that exercises the runbook's ALERT")
+    config.stash[_RESULTS] = []
+    config.stash[_HANDLERS] = []
+    report = config.getoption("--drill-report", default=None)
+    if report:
+        from drillbook.environments.docker import new_run_id
+        from drillbook.reporting import AllureResults, JsonJournal, JUnitXml
+
+        run_id = new_run_id()
+        profile = config.getoption("--drill-profile")
+        base = Path(report) / run_id
+        config.stash[_HANDLERS] = [
+            JsonJournal(Path(report), run_id, profile),
+            AllureResults(base / "allure-results", profile),
+            JUnitXml(base / "junit.xml"),
+        ]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    results = session.config.stash.get(_RESULTS, [])
+    for handler in session.config.stash.get(_HANDLERS, []):
+        handler.run_finished(results)
 
 
 @pytest.fixture(scope="session")
-def docker_lab(request: pytest.FixtureRequest) -> Iterator[DockerLab]:
-    """The lab's data services (postgres, redis, rabbitmq) for the whole session."""
+def lab(request: pytest.FixtureRequest) -> Iterator[DockerLab]:
+    """The session's Docker lab with the default services."""
     from drillbook.environments.docker import DockerLab, LabSettings
 
     name = request.config.getoption("--drill-lab-name") or f"pytest-{os.getpid()}"
-    lab = DockerLab(LabSettings(name=name))
-    lab.start()
+    env = DockerLab(LabSettings(name=name))
+    env.start()
     try:
-        yield lab
+        yield env
     finally:
-        lab.stop()
+        env.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_lab(lab: DockerLab) -> DockerLab:
+    """The same lab as ``lab``, named for what it is."""
+    return lab
+
+
+@pytest.fixture
+def drill(request: pytest.FixtureRequest, lab: DockerLab) -> Callable[[Drill], DrillResult]:
+    """Run a drill: ``drill(Drill(...))`` returns its result, and fails the test on a breach."""
+    from drillbook.drills import DrillRunner
+    from drillbook.sla import get_profile
+
+    marker = request.node.get_closest_marker("drill")
+    profile = get_profile(request.config.getoption("--drill-profile"))
+    handlers = request.config.stash.get(_HANDLERS, [])
+
+    def run(d: Drill) -> DrillResult:
+        if marker is not None and marker.args and marker.args[0] != d.alert:
+            pytest.fail(f"the test is marked drill({marker.args[0]!r}) but runs a {d.alert} drill")
+        result = DrillRunner(lab, profile, handlers).run(d)
+        request.config.stash[_RESULTS].append(result)
+        result.raise_for_outcome()
+        return result
+
+    return run

@@ -2,6 +2,8 @@
 subscribe the same way)."""
 
 from drillbook.reporting._events import DrillLike, RunEventHandler
+from drillbook.reporting.allure import AllureResults
 from drillbook.reporting.journal import JsonJournal
+from drillbook.reporting.junit import JUnitXml
 
-__all__ = ["DrillLike", "JsonJournal", "RunEventHandler"]
+__all__ = ["AllureResults", "DrillLike", "JUnitXml", "JsonJournal", "RunEventHandler"]
