@@ -9,6 +9,7 @@ was observed and, where there is one, a ``Hint:`` for what to do next::
     │   └── UnknownServiceError     a service name the lab does not declare
     ├── EngineError                 no usable Docker engine / cluster (permanent)
     ├── ImageError                  an image could not be built or is missing
+    ├── RunbookParseError           the runbook's markdown is malformed (each problem with its line)
     ├── LabError                    the lab could not be brought up, inspected or removed
     │   ├── PortInUseError          a fixed host port is taken by someone else
     │   └── ServiceUnhealthy        a service did not become healthy in time
@@ -27,6 +28,7 @@ __all__ = [
     "ImageError",
     "LabError",
     "PortInUseError",
+    "RunbookParseError",
     "SLABreached",
     "ServiceUnhealthy",
     "UnknownServiceError",
@@ -140,4 +142,17 @@ class SLABreached(DrillbookError):
             f"over by {over:.1f}s",
             hint="fix the remediation, or, if the budget itself is wrong, change it where it "
             "comes from: the runbook's text, or the drill profile (--drill-profile)",
+        )
+
+
+class RunbookParseError(ConfigError):
+    """The runbook could not be read as a runbook; ``problems`` lists ``(line, message)``."""
+
+    def __init__(self, source: str, problems: list[tuple[int, str]]) -> None:
+        self.source = source
+        self.problems = sorted(problems)
+        listing = "\n".join(f"  {source}:{line}: {msg}" for line, msg in self.problems)
+        super().__init__(
+            f"{source}: {len(self.problems)} problem(s) in the runbook:\n{listing}",
+            hint="fix the markdown at those lines; `drillbook runbook show FILE` re-checks it",
         )
