@@ -11,15 +11,15 @@ bootstrap:
 
 ## the main job: the default drill suite on the Docker lab, writing a report under reports/
 drill: bootstrap
-	$(BIN)/drillbook lab check --report $(REPORTS)
+	$(BIN)/drillbook run --env docker --profile $(PROFILE) --report $(REPORTS)
 
 ## the whole test command: lint, types, layering, then every test (Docker ones included)
 test: bootstrap lint
 	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE)
 
 lint:
-	$(BIN)/ruff check src tests bench fixtures conftest.py
-	$(BIN)/ruff format --check src tests bench fixtures conftest.py
+	$(BIN)/ruff check src tests drills bench fixtures conftest.py
+	$(BIN)/ruff format --check src tests drills bench fixtures conftest.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

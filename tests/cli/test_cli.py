@@ -65,3 +65,38 @@ def test_usage_errors_come_from_argparse(capsys: pytest.CaptureFixture[str]) -> 
         main(["lab", "explode"])
     assert info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_list_shows_drills_with_budgets_from_the_runbook() -> None:
+    result = run("list")
+    assert result.returncode == 0, result.stderr
+    assert "backend-killed" in result.stdout
+    assert "time_to_recover<=600s" in result.stdout  # TradingBotDown: restored within 10 minutes
+    assert "time_to_recover<=900s" in result.stdout  # DatabaseDown: 15 minutes
+
+
+def test_dry_run_prints_the_plan_and_touches_nothing(tmp_path: Path) -> None:
+    result = run("run", "--dry-run", "TradingBotDown", DOCKER_HOST=f"unix://{tmp_path}/x.sock")
+    assert result.returncode == 0, result.stderr
+    assert "backend-killed (TradingBotDown): inject kill backend (SIGKILL)" in result.stdout
+    assert "budget: time_to_recover <= 90s" in result.stdout  # ci profile: tightened
+    assert "nothing was touched" in result.stdout
+
+
+def test_unknown_drill_is_named(tmp_path: Path) -> None:
+    result = run("run", "--dry-run", "NoSuchAlert")
+    assert result.returncode == 2
+    assert "unknown drill 'NoSuchAlert'" in result.stderr
+
+
+def test_runbook_show_and_its_errors(tmp_path: Path) -> None:
+    shown = run("runbook", "show")
+    assert shown.returncode == 0
+    assert "HighRiskExposure [Critical] respond within 1 min" in shown.stdout
+    bad = tmp_path / "bad.md"
+    bad.write_text("# R\n## Alert Response Procedures\n### A\n**Severity**: High\n```bash\nls\n")
+    result = run("runbook", "show", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:5: code block opened here is never closed" in result.stderr
+    assert f"{bad}:3: alert 'A' has no **Response Time**" in result.stderr
+    assert "Traceback" not in result.stderr

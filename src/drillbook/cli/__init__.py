@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from drillbook.cli import _images, _lab
+from drillbook.cli import _drills, _images, _lab
 from drillbook.errors import ConfigError, DrillbookError
 
 __all__ = ["main"]
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove that runbooks work: inject the failure, run the runbook, time recovery.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _drills.register(sub)
     _lab.register(sub)
     _images.register(sub)
     return parser

@@ -1,8 +1,18 @@
 """Drills: a fault, the runbook's remediation, budgets; and the runner that always reverts."""
 
+from drillbook.drills._budgets import budgets_for, default_runbook
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.drills._runner import DrillRunner
 from drillbook.reporting import RunEventHandler
 from drillbook.sla import DrillResult
 
-__all__ = ["Drill", "DrillResult", "DrillRunner", "Invariant", "RunEventHandler", "Step"]
+__all__ = [
+    "Drill",
+    "DrillResult",
+    "DrillRunner",
+    "Invariant",
+    "RunEventHandler",
+    "Step",
+    "budgets_for",
+    "default_runbook",
+]

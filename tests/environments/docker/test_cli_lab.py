@@ -134,6 +134,14 @@ def test_lab_check_writes_a_report(
     [report] = list(out.glob("*/lab-check.json"))
     data = json.loads(report.read_text())
     assert data["healthy"] is True
-    assert {s["service"] for s in data["services"]} == {"postgres", "redis", "rabbitmq"}
+    assert {s["service"] for s in data["services"]} == {
+        "postgres",
+        "redis",
+        "rabbitmq",
+        "backend",
+        "frontend",
+        "backup",
+    }
+    assert all(s["healthy"] for s in data["services"])
     assert "***" in result.stderr  # credentials masked in what is printed
     assert leftovers(client, lab_name) == []

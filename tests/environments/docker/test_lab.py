@@ -22,7 +22,8 @@ pytestmark = pytest.mark.docker
 def test_up_each_service_answers_its_protocol_then_down_leaves_nothing(
     client: docker.DockerClient, lab_name: str
 ) -> None:
-    lab = DockerLab(LabSettings(name=lab_name), client=client)
+    data = ("postgres", "redis", "rabbitmq")
+    lab = DockerLab(LabSettings(name=lab_name, services=data), client=client)
     lab.start()
     try:
         services = lab.services()

@@ -47,7 +47,9 @@ class DockerPlatform:
     def delete_pod(self, service: str) -> None:
         """Kill the container and start it again, as the Deployment's controller would."""
         container = self._container(service)
-        container.kill()
+        container.reload()
+        if container.status in ("running", "paused"):
+            container.kill()
         container.start()
 
     def start(self, service: str) -> None:

@@ -37,6 +37,9 @@ BACKEND_ENV: tuple[tuple[str, str], ...] = (
     ("KUCOIN_BASE_URL", "http://exchange:8102"),
     ("TRADING_INTERVAL_MS", "500"),
     ("HOLD_TICKS", "4"),
+    # until the fake exchange joins the lab (issue 3) the backend trades against its own
+    # simulator; exchange drills switch this off
+    ("SIMULATE_TRADING", "true"),
 )
 
 STACK_SERVICES: tuple[ServiceSpec, ...] = (
@@ -56,7 +59,6 @@ STACK_SERVICES: tuple[ServiceSpec, ...] = (
         health=HealthCheck("http", "health", path="/health", timeout_s=60.0, poll_s=0.1),
         depends_on=("postgres", "redis", "rabbitmq"),
         cap_add=("NET_ADMIN",),
-        optional=True,
     ),
     ServiceSpec(
         name="frontend",
@@ -67,7 +69,6 @@ STACK_SERVICES: tuple[ServiceSpec, ...] = (
         mounts=(_STACK,),
         health=HealthCheck("http", "http", path="/healthz"),
         depends_on=("backend",),
-        optional=True,
     ),
     ServiceSpec(
         name="backup",
@@ -85,6 +86,5 @@ STACK_SERVICES: tuple[ServiceSpec, ...] = (
         volumes=(VolumeSpec("backups", "/backups"),),
         mounts=(_STACK,),
         depends_on=("postgres",),
-        optional=True,
     ),
 )

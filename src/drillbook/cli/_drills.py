@@ -1,0 +1,158 @@
+"""``drillbook run | list`` and ``drillbook runbook show``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from drillbook.cli._table import table
+from drillbook.drills import DrillRunner, default_runbook
+from drillbook.drills.catalog import docker_drills, select
+from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
+from drillbook.reporting import AllureResults, JsonJournal, JUnitXml, RunEventHandler
+from drillbook.runbook import Runbook, load_runbook, render_runbook, runbook_to_json
+from drillbook.sla import DrillResult, Mark, get_profile
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run drills on a fresh lab and write a report")
+    run.add_argument(
+        "drills", nargs="*", metavar="DRILL", help="drill or alert names (default: all)"
+    )
+    run.add_argument(
+        "--env", default="docker", choices=("docker",), help="lab backend (default docker)"
+    )
+    run.add_argument(
+        "--profile",
+        default="ci",
+        choices=("ci", "nightly", "gameday"),
+        help="budgets and timing (default ci)",
+    )
+    run.add_argument(
+        "--report", default="reports", metavar="DIR", help="report directory (default reports)"
+    )
+    run.add_argument(
+        "--runbook", default=None, metavar="FILE", help="the runbook to take budgets from"
+    )
+    run.add_argument("--name", default="drillbook-run", help="lab name (default drillbook-run)")
+    run.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
+    run.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    run.set_defaults(handler=_run)
+
+    lst = sub.add_parser("list", help="each drill with its alert, fault and budgets")
+    lst.add_argument("--runbook", default=None, metavar="FILE")
+    lst.set_defaults(handler=_list)
+
+    rb = sub.add_parser("runbook", help="the runbook as drillbook reads it")
+    rsub = rb.add_subparsers(dest="runbook_command", required=True, metavar="ACTION")
+    show = rsub.add_parser("show", help="print the parsed runbook (errors with line numbers)")
+    show.add_argument("file", nargs="?", default=None, metavar="RUNBOOK.md")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+
+
+def _runbook(path: str | None) -> Runbook:
+    return load_runbook(path) if path else default_runbook()
+
+
+def _show(args: argparse.Namespace) -> int:
+    runbook = _runbook(args.file)
+    if args.json:
+        print(json.dumps(runbook_to_json(runbook), indent=2))
+    else:
+        print(render_runbook(runbook))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = [
+        (
+            d.name,
+            d.alert,
+            d.fault.name,
+            ", ".join(f"{b.measure}<={b.seconds:g}s" for b in d.budgets),
+        )
+        for d in docker_drills(_runbook(args.runbook))
+    ]
+    print(table(["drill", "alert", "fault", "budgets (from the runbook)"], rows))
+    return 0
+
+
+class _Console(RunEventHandler):
+    def phase(self, drill: Any, mark: Mark) -> None:
+        step = f" [{mark.step}]" if mark.step else ""
+        print(f"    {mark.phase.value}{step} {mark.detail}".rstrip(), file=sys.stderr)
+
+    def drill_finished(self, drill: Any, result: DrillResult) -> None:
+        print(
+            f"  {result.drill}: {result.outcome.upper()} in {result.wall_s:.1f}s"
+            + (f": {result.error.splitlines()[0]}" if result.error else ""),
+            file=sys.stderr,
+        )
+
+
+def _run(args: argparse.Namespace) -> int:
+    profile = get_profile(args.profile)
+    drills = select(docker_drills(_runbook(args.runbook)), list(args.drills))
+    if args.dry_run:
+        for d in drills:
+            print(
+                f"{d.name} ({d.alert}): inject {d.fault.name}; "
+                f"probes {', '.join(p.name for p in d.probes)}"
+            )
+            for step in d.steps:
+                print(f"    step: {step.name}  [{step.runbook}]")
+            for b in (profile.tighten(b) for b in d.budgets):
+                print(f"    budget: {b.measure} <= {b.seconds:g}s  ({b.source})")
+        print(f"dry run: {len(drills)} drill(s), profile {profile.name}; nothing was touched")
+        return 0
+    run_id = new_run_id()
+    base = Path(args.report) / run_id
+    handlers: list[RunEventHandler] = [
+        _Console(),
+        JsonJournal(Path(args.report), run_id, profile.name),
+        AllureResults(base / "allure-results", profile.name),
+        JUnitXml(base / "junit.xml"),
+    ]
+    for h in handlers:
+        h.run_started(run_id, profile.name)
+    lab = DockerLab(LabSettings(name=args.name))
+    print(
+        f"run {run_id}: {len(drills)} drill(s), profile {profile.name}, lab {lab.name!r}",
+        file=sys.stderr,
+    )
+    results: list[DrillResult] = []
+    lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
+    try:
+        runner = DrillRunner(lab, profile, handlers)
+        for d in drills:
+            print(f"  {d.name} ({d.alert})", file=sys.stderr)
+            results.append(runner.run(d))
+    finally:
+        for h in handlers:
+            h.run_finished(results)
+        if not args.keep_lab:
+            lab.stop()
+    print(
+        table(
+            ["drill", "alert", "outcome", "detect s", "recover s", "wall s"],
+            [
+                (
+                    r.drill,
+                    r.alert,
+                    r.outcome,
+                    r.measured.get("time_to_detect", "-"),
+                    r.measured.get("time_to_recover", "-"),
+                    f"{r.wall_s:.1f}",
+                )
+                for r in results
+            ],
+        )
+    )
+    print(f"report: {base}/ (journal.json, junit.xml, allure-results/)")
+    return 0 if results and all(r.passed for r in results) else 1
