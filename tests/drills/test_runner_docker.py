@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -14,11 +15,12 @@ import pytest
 
 from drillbook.drills import Drill, DrillRunner, Step
 from drillbook.environments.docker import DockerLab, DockerPlatform
-from drillbook.errors import SLABreached
+from drillbook.errors import LabError, SLABreached
 from drillbook.faults import KillContainer
 from drillbook.probes import ServiceHealthy
 from drillbook.reporting import JsonJournal
 from drillbook.sla import Budget, Phase, Profile
+from drillbook.waiting import Check, Wait
 from support.labtools import cli_env
 
 pytestmark = pytest.mark.docker
@@ -144,3 +146,84 @@ def test_sigint_during_the_fault_reverts_it(lab: DockerLab, tmp_path: Path) -> N
     while time.monotonic() < deadline and not ServiceHealthy("backend").check(lab).ok:
         time.sleep(0.2)
     assert ServiceHealthy("backend").check(lab).ok
+
+
+class ExplodingProbe:
+    """Healthy until the fault is in, then raises (a broken probe, not a broken service)."""
+
+    name = "exploding probe"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def check(self, lab: DockerLab) -> Check:
+        self.calls += 1
+        container = lab.container("backend")
+        container.reload()
+        if container.status != "running":
+            raise RuntimeError("probe exploded")
+        return Check(True, "fine")
+
+
+class NeverActive:
+    """A fault whose effect can never be proven: the runner must time out and still revert."""
+
+    name = "a fault that never takes effect"
+
+    def __init__(self) -> None:
+        self.reverted = False
+
+    def inject(self, lab: DockerLab) -> None:
+        return None
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        return Check(False, "no effect seen")
+
+    def revert(self, lab: DockerLab) -> None:
+        self.reverted = True
+
+
+def test_an_exception_in_a_probe_still_reverts(lab: DockerLab) -> None:
+    probe = ExplodingProbe()
+    d = dataclasses.replace(trading_bot_down(RESTART), probes=(probe,))
+    quick = Profile("test", limits={"time_to_detect": 2, "time_to_recover": 30}, settle_s=1.0)
+    result = DrillRunner(lab, quick).run(d)
+    assert result.outcome == "failed"
+    assert "probe exploded" in result.error
+    assert probe.calls > 1
+    assert result.reverted
+    assert result.steady_after
+    Wait(timeout_s=30, poll_s=0.1).until(lambda: ServiceHealthy("backend").check(lab), "backend")
+
+
+def test_a_timeout_still_reverts(lab: DockerLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    import drillbook.drills._runner as runner_module
+
+    fault = NeverActive()
+    monkeypatch.setattr(
+        runner_module, "Wait", lambda timeout_s, poll_s: Wait(timeout_s=1, poll_s=poll_s)
+    )
+    d = dataclasses.replace(trading_bot_down(RESTART), fault=fault)
+    result = DrillRunner(lab, FAST).run(d)
+    assert result.outcome == "failed"
+    assert "timed out" in result.error
+    assert "a fault that never takes effect to take effect" in result.error
+    assert fault.reverted
+
+
+def test_a_container_outside_the_lab_is_refused(lab: DockerLab) -> None:
+    outsider = lab.client.containers.run(
+        lab.client.images.list(name="drillbook/redis")[0].id,
+        name=f"{lab.name}-outsider",
+        command=["sleep", "30"],
+        entrypoint=[],
+        detach=True,
+        labels={"owner": "someone-else"},
+    )
+    try:
+        with pytest.raises(LabError, match="refusing to touch container"):
+            KillContainer("outsider").inject(lab)
+        outsider.reload()
+        assert outsider.status == "running"
+    finally:
+        outsider.remove(force=True)

@@ -118,3 +118,18 @@ def test_convert_a_deviated_journal(tmp_path: Path) -> None:
             "output": None,
         }
     ]
+
+
+@pytest.mark.docker
+def test_experiment_runs_from_pytest_through_chaoslib(lab: DockerLab) -> None:
+    from chaoslib.experiment import run_experiment
+    from chaoslib.loader import load_experiment
+
+    experiment = load_experiment(str(ROOT / "experiments" / "trading-bot-down.yaml"))
+    experiment["configuration"]["drillbook_lab"] = lab.name
+    journal = run_experiment(experiment)
+    assert journal["status"] == "completed"
+    assert journal["deviated"] is False
+    names = [r["activity"]["name"] for r in journal["run"]]
+    assert names[:2] == ["kill-backend", "backend-down"]
+    assert journal["run"][1]["output"] is False  # the probe saw the backend down

@@ -5,17 +5,17 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-import docker.errors
 from docker.models.containers import Container
 
 from drillbook.environments.docker import DockerLab
+from drillbook.errors import LabError
 from drillbook.waiting import Check
 
 __all__ = ["HangProcess", "KillContainer", "StopContainer"]
 
 
 def _container(lab: DockerLab, service: str) -> Container:
-    return lab.client.containers.get(lab.settings.container_name(service))
+    return lab.container(service)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class KillContainer:
         return Check(c.status != "running", f"{self.service} container {c.status}")
 
     def revert(self, lab: DockerLab) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
+        with contextlib.suppress(LabError):
             c = _container(lab, self.service)
             c.reload()
             if c.status != "running":
@@ -78,7 +78,7 @@ class HangProcess:
         return Check(c.status == "paused", f"{self.service} container {c.status}")
 
     def revert(self, lab: DockerLab) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
+        with contextlib.suppress(LabError):
             c = _container(lab, self.service)
             c.reload()
             if c.status == "paused":

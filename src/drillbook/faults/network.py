@@ -6,8 +6,6 @@ import contextlib
 import shlex
 from dataclasses import dataclass
 
-import docker.errors
-
 from drillbook.environments.docker import DockerLab
 from drillbook.environments.services import service as service_spec
 from drillbook.errors import LabError
@@ -31,7 +29,7 @@ class DisconnectNetwork:
         network.disconnect(lab.settings.container_name(self.service))
 
     def verify_active(self, lab: DockerLab) -> Check:
-        c = lab.client.containers.get(lab.settings.container_name(self.service))
+        c = lab.container(self.service)
         c.reload()
         attached = lab.settings.network_name in (c.attrs["NetworkSettings"]["Networks"] or {})
         return Check(not attached, "attached" if attached else "disconnected")
@@ -39,7 +37,7 @@ class DisconnectNetwork:
     def revert(self, lab: DockerLab) -> None:
         spec = service_spec(self.service, lab.settings.catalog)
         network = lab.client.networks.get(lab.settings.network_name)
-        c = lab.client.containers.get(lab.settings.container_name(self.service))
+        c = lab.container(self.service)
         c.reload()
         if lab.settings.network_name not in (c.attrs["NetworkSettings"]["Networks"] or {}):
             network.connect(c, aliases=[spec.name, *spec.aliases])
@@ -63,7 +61,7 @@ class BlockPeer:
         return f"OUTPUT -p tcp --dport {int(self.peer_port)} -j REJECT --reject-with tcp-reset"
 
     def _iptables(self, lab: DockerLab, action: str) -> tuple[int, str]:
-        c = lab.client.containers.get(lab.settings.container_name(self.service))
+        c = lab.container(self.service)
         cmd = f"iptables {action} {self._rule}"
         code, out = c.exec_run(["sh", "-c", cmd], user="root")
         return code, out.decode(errors="replace") if isinstance(out, bytes) else str(out)
@@ -83,7 +81,7 @@ class BlockPeer:
         )
 
     def revert(self, lab: DockerLab) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
+        with contextlib.suppress(LabError):
             for _ in range(10):  # bounded: remove every copy of the rule
                 code, _ = self._iptables(lab, "-D")
                 if code != 0:

@@ -29,7 +29,7 @@ class MemoryLimit:
         lab.recreate(self.service, env=dict(self.env), mem_limit=self.limit, wait=False)
 
     def verify_active(self, lab: DockerLab) -> Check:
-        c = lab.client.containers.get(lab.settings.container_name(self.service))
+        c = lab.container(self.service)
         c.reload()
         state = c.attrs["State"]
         oom = bool(state.get("OOMKilled"))

@@ -82,6 +82,29 @@ class DockerLab:
     def client(self) -> docker.DockerClient:
         return self._client
 
+    def container(self, service_name: str) -> Container:
+        """The service's container, only if it carries this lab's labels.
+
+        Faults and runbook verbs act through this, so they never touch a container that is not
+        the lab's own (a same-named container of someone else's is refused unless forced).
+        """
+        name = self.settings.container_name(service_name)
+        try:
+            found = self._client.containers.get(name)
+        except docker.errors.NotFound as exc:
+            raise LabError(
+                f"lab {self.name!r} has no container for {service_name!r} ({name})",
+                hint="`drillbook lab status` shows what is up",
+            ) from exc
+        labels = found.labels or {}
+        if labels.get(LABEL_LAB) != self.name and not self.settings.force:
+            raise LabError(
+                f"refusing to touch container {name!r}: it is not part of lab {self.name!r} "
+                "(no drillbook labels)",
+                hint="drills act only on their own lab; LabSettings(force=True) overrides this",
+            )
+        return found
+
     def is_up(self) -> bool:
         return bool(self._containers())
 

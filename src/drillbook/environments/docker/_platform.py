@@ -32,7 +32,7 @@ class DockerPlatform:
         self.lab = lab
 
     def _container(self, service: str) -> Any:
-        return self.lab.client.containers.get(self.lab.settings.container_name(service))
+        return self.lab.container(service)
 
     def restart(self, service: str) -> ServiceHandle:
         """``kubectl rollout restart``: a fresh container with the same configuration."""

@@ -40,6 +40,7 @@ class LabSettings:
     startup_timeout_s: float | None = None
     project_root: Path = field(default_factory=project_root)
     catalog: Sequence[ServiceSpec] = SERVICES
+    force: bool = False  # act on same-named containers that lack this lab's labels
 
     @property
     def network_name(self) -> str:
