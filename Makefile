@@ -28,6 +28,7 @@ unit:
 
 bench: bootstrap
 	$(BIN)/python bench/lab_startup.py
+	$(BIN)/python bench/drill_overhead.py
 
 clean:
 	$(BIN)/drillbook lab clean
