@@ -117,7 +117,7 @@ class PriceProcess:
     def book(spec: MarketSpec, mid: Decimal, depth: int = 20) -> tuple[list[Level], list[Level]]:
         """Bids and asks around ``mid``: one tick-multiple apart, growing size away from mid."""
         spread = max(spec.tick, spec.round_price(mid * Decimal("0.0001")))
-        size = max(spec.min_qty * 1000, spec.step * 10)
+        size = max(spec.min_qty * 10000, spec.step * 10)
         bids = [Level(mid - spread * (i + 1), size * (i + 1)) for i in range(depth)]
         asks = [Level(mid + spread * (i + 1), size * (i + 1)) for i in range(depth)]
         return [b for b in bids if b.price > 0], asks

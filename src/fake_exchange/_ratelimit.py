@@ -85,7 +85,7 @@ class BinanceLimiter:
             )
         if now < s.limited_until:
             s.sent_while_limited += 1
-            if s.sent_while_limited > self.limits.escalate_after:
+            if s.sent_while_limited >= self.limits.escalate_after:
                 return self._ban(s, now, headers)
         if s.used > self.limits.weight_per_minute:
             s.limited_until = (window + 1) * 60.0

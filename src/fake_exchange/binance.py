@@ -494,17 +494,14 @@ async def _answer(
         return _err(400, -1104, "Request body is too large or not text.")
     query = request.query_string
     p: Params = dict(parse_qsl(query, keep_blank_values=True))
-    if request.content_type == "application/x-www-form-urlencoded" or (
-        raw_body and "=" in raw_body and not raw_body.lstrip().startswith("{")
-    ):
-        p.update(parse_qsl(raw_body, keep_blank_values=True))
-    elif raw_body:
+    if raw_body.lstrip().startswith(("{", "[")):
         return _err(400, -1104, "Not all sent parameters were read; expected a form-encoded body.")
+    if raw_body:
+        p.update(parse_qsl(raw_body, keep_blank_values=True))
     weight = route.weight(p)
-    if s.faults.take("ban", "binance", now) is not None:
-        fault = s.faults.peek("ban", "binance", now)
-        until = fault.until if fault and fault.until else now + 120
-        s.binance_limits.ban(client, until - now, now)
+    ban = s.faults.take("ban", "binance", now)
+    if ban is not None:
+        s.binance_limits.ban(client, (ban.until - now) if ban.until else 120.0, now)
     forced = s.faults.take("rate_limit", "binance", now)
     decision = s.binance_limits.check(client, weight, now)
     headers = dict(decision.headers)
@@ -556,9 +553,14 @@ async def _answer(
         and request.method == "POST"
         and s.faults.take("error_after_execute", "binance", now)
     ):
+        # what Binance answers when it cannot tell whether the order executed
         return (
-            500,
-            {"code": -1000, "msg": "An unknown error occured while processing the request."},
+            503,
+            {
+                "code": -1007,
+                "msg": "Timeout waiting for response from backend server. "
+                "Send status unknown; execution status unknown.",
+            },
             headers,
         )
     return status, body, headers
