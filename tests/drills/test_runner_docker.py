@@ -100,14 +100,12 @@ def test_an_exception_in_a_step_still_reverts(lab: DockerLab) -> None:
 SCRIPT = """
 import sys, time
 from drillbook.drills import Drill, DrillRunner, Step
-from drillbook.environments import SERVICES
 from drillbook.environments.docker import DockerLab, LabSettings
 from drillbook.faults import KillContainer
 from drillbook.probes import ServiceHealthy
 from drillbook.sla import Budget, Profile
 
-catalog = tuple(s.with_env(SIMULATE_TRADING="true") if s.name == "backend" else s for s in SERVICES)
-lab = DockerLab(LabSettings(name=sys.argv[1], catalog=catalog))
+lab = DockerLab(LabSettings(name=sys.argv[1]))
 
 def slow(platform):
     print("STEP", flush=True)

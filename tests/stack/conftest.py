@@ -5,22 +5,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from drillbook.environments import SERVICES
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers
 
 
 @pytest.fixture(scope="module")
 def stack_lab() -> Iterator[DockerLab]:
-    """The data services, the backend and the backup job, for one test module.
-
-    The backend runs with SIMULATE_TRADING=true here: these tests need no exchange.
-    """
-    catalog = tuple(
-        s.with_env(SIMULATE_TRADING="true") if s.name == "backend" else s for s in SERVICES
-    )
-    settings = LabSettings(
-        name=f"stack-{uuid.uuid4().hex[:6]}", services=("backend", "backup"), catalog=catalog
-    )
+    """The data services, the fake exchange, the backend and the backup job, for one module."""
+    settings = LabSettings(name=f"stack-{uuid.uuid4().hex[:6]}", services=("backend", "backup"))
     lab = DockerLab(settings)
     lab.start()
     try:

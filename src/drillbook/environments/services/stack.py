@@ -37,12 +37,31 @@ BACKEND_ENV: tuple[tuple[str, str], ...] = (
     ("KUCOIN_BASE_URL", "http://exchange:8102"),
     ("TRADING_INTERVAL_MS", "500"),
     ("HOLD_TICKS", "4"),
-    # until the fake exchange joins the lab (issue 3) the backend trades against its own
-    # simulator; exchange drills switch this off
-    ("SIMULATE_TRADING", "true"),
 )
 
 STACK_SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec(
+        name="exchange",
+        image="python",
+        description="the fake exchange: Binance :8101, KuCoin :8102, fault-control admin :8100",
+        command=("python3", "-m", "fake_exchange", "--host", "0.0.0.0", "--log-format", "none"),
+        env=(
+            (
+                "FAKE_EXCHANGE_ACCOUNTS",
+                "${BINANCE_API_KEY}:${BINANCE_API_SECRET},"
+                "${KUCOIN_API_KEY}:${KUCOIN_API_SECRET}:${KUCOIN_API_PASSPHRASE}",
+            ),
+        ),
+        secrets=EXCHANGE_SECRETS,
+        ports=(
+            PortSpec("admin", 8100, "http://{host}:{port}"),
+            PortSpec("binance", 8101, "http://{host}:{port}"),
+            PortSpec("kucoin", 8102, "http://{host}:{port}"),
+        ),
+        aliases=("api.binance.com", "api.kucoin.com"),
+        mounts=(MountSpec("src/fake_exchange", "/app/fake_exchange"),),
+        health=HealthCheck("http", "admin", path="/health", timeout_s=30.0, poll_s=0.1),
+    ),
     ServiceSpec(
         name="backend",
         image="python",
@@ -57,7 +76,7 @@ STACK_SERVICES: tuple[ServiceSpec, ...] = (
         aliases=("backend-service",),
         mounts=(_STACK,),
         health=HealthCheck("http", "health", path="/health", timeout_s=60.0, poll_s=0.1),
-        depends_on=("postgres", "redis", "rabbitmq"),
+        depends_on=("postgres", "redis", "rabbitmq", "exchange"),
         cap_add=("NET_ADMIN",),
     ),
     ServiceSpec(
