@@ -38,8 +38,9 @@ def test_unknown_service_exits_2_before_touching_docker(tmp_path: Path) -> None:
     result = run("lab", "up", "--service", "mysql", DOCKER_HOST=f"unix://{tmp_path}/x.sock")
     assert result.returncode == 2
     assert "unknown service 'mysql'" in result.stderr
-    assert "Hint: the lab declares: backend, backup, frontend, postgres, rabbitmq, redis" in (
-        result.stderr
+    assert (
+        "Hint: the lab declares: backend, backup, exchange, frontend, postgres, rabbitmq, redis"
+        in (result.stderr)
     )
 
 

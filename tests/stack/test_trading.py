@@ -161,7 +161,13 @@ def test_allow_new_positions_false_halts_new_positions(stack_lab: DockerLab) -> 
 
 
 def test_failover_to_kucoin_and_simulation(stack_lab: DockerLab, admin: AdminClient) -> None:
-    stack_lab.recreate("backend", env={"BINANCE_API_ENABLED": "false"})
+    # positions held on Binance could not be closed with Binance off: flatten first
+    stack_lab.recreate("backend", env={"ALLOW_NEW_POSITIONS": "false"})
+    until(
+        "positions to close",
+        lambda: Check(not sql(stack_lab, "SELECT 1 FROM positions WHERE status = 'open'")),
+    )
+    stack_lab.recreate("backend", env={"ALLOW_NEW_POSITIONS": None, "BINANCE_API_ENABLED": "false"})
     try:
         last = sql(stack_lab, "SELECT coalesce(max(id), 0) FROM trade_executions")[0][0]
         until(

@@ -138,6 +138,7 @@ def test_lab_check_writes_a_report(
         "postgres",
         "redis",
         "rabbitmq",
+        "exchange",
         "backend",
         "frontend",
         "backup",
