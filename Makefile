@@ -29,6 +29,8 @@ unit:
 bench: bootstrap
 	$(BIN)/python bench/lab_startup.py
 	$(BIN)/python bench/drill_overhead.py
+	$(BIN)/python bench/stack_startup.py
+	$(BIN)/python bench/exchange_throughput.py
 
 clean:
 	$(BIN)/drillbook lab clean

@@ -125,3 +125,28 @@ def test_maintenance_status_on_both(
     assert [f["kind"] for f in admin.faults()] == ["maintenance"]
     admin.reset()
     assert admin.faults() == []
+
+
+def test_latency_drop_and_price_shock(exchange: FakeExchange, admin: AdminClient) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    url = exchange.binance_url + "/api/v3/ticker/price?symbol=BTCUSDT"
+
+    def price() -> float:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return float(__import__("json").loads(resp.read())["price"])
+
+    admin.latency("binance", fixed_ms=300, duration_s=5)
+    t0 = time.monotonic()
+    price()
+    assert time.monotonic() - t0 >= 0.3
+    admin.reset()
+    admin.drop_connections("binance", count=1)
+    with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+        price()
+    before = price()
+    admin.price_shock("BTC/USDT", percent=-50, duration_s=0)
+    assert price() == pytest.approx(before * 0.5, rel=0.01)
+    assert [f["kind"] for f in admin.faults()] == []  # an instant shock is already done

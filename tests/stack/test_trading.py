@@ -230,3 +230,64 @@ def test_crash_safety_under_random_kills(stack_lab: DockerLab, admin: AdminClien
         ),
     )
     assert_db_matches_exchange(stack_lab, admin)
+
+
+def test_trade_events_reach_rabbitmq_and_prices_reach_redis(stack_lab: DockerLab) -> None:
+    import pika
+    import redis
+
+    conn = pika.BlockingConnection(pika.URLParameters(stack_lab.services()["rabbitmq"].url))
+    try:
+        channel = conn.channel()
+        channel.exchange_declare("trading.events", exchange_type="topic", durable=True)
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, "trading.events", routing_key="trade.executed")
+        events = []
+        deadline = time.monotonic() + 20
+        while not events and time.monotonic() < deadline:
+            method, _props, body = channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                time.sleep(0.1)
+                continue
+            events.append(json.loads(body))
+    finally:
+        conn.close()
+    assert events, "no trade.executed event within 20 s"
+    assert {"client_order_id", "exchange", "symbol", "price"} <= set(events[0])
+    cache = redis.Redis.from_url(stack_lab.services()["redis"].url)
+    try:
+        assert float(cache.get("market:BTC/USDT") or 0) > 0
+    finally:
+        cache.close()
+
+
+def test_lab_status_shows_the_bot_trading(stack_lab: DockerLab) -> None:
+    import subprocess
+    import sys
+
+    from support.labtools import cli_env
+
+    def count() -> Check:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "drillbook",
+                "lab",
+                "status",
+                "--name",
+                stack_lab.name,
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=cli_env(),
+            check=False,
+        )
+        data = json.loads(out.stdout)
+        return Check(
+            bool(data["healthy"]) and (data["trade_executions"] or 0) > 0, out.stdout[-200:]
+        )
+
+    until("lab status to show trades", count)

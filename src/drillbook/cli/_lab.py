@@ -119,12 +119,14 @@ def _status(args: argparse.Namespace) -> int:
 def _print_status(lab: DockerLab, as_json: bool) -> int:
     rows = lab.status()
     healthy = all(r.healthy for r in rows)
+    trades = _trades(lab) if {"postgres", "backend"} <= {r.service for r in rows} else None
     if as_json:
         payload = {
             "lab": lab.name,
             "run_id": lab.run_id,
             "up": True,
             "healthy": healthy,
+            "trade_executions": trades,
             "services": [asdict(r) for r in rows],
         }
         print(json.dumps(payload, indent=2))
@@ -146,7 +148,21 @@ def _print_status(lab: DockerLab, as_json: bool) -> int:
                 ],
             )
         )
+        if trades is not None:
+            print(f"trading: {trades} trade executions recorded")
     return 0 if healthy else 1
+
+
+def _trades(lab: DockerLab) -> int | None:
+    """How many trades the bot has recorded (the stack's own table); None when unreadable."""
+    import psycopg
+
+    try:
+        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=2) as conn:
+            row = conn.execute("SELECT count(*) FROM trade_executions").fetchone()
+    except (psycopg.Error, KeyError):
+        return None
+    return int(row[0]) if row else None
 
 
 def _check(args: argparse.Namespace) -> int:
