@@ -291,3 +291,20 @@ def test_lab_status_shows_the_bot_trading(stack_lab: DockerLab) -> None:
         )
 
     until("lab status to show trades", count)
+
+
+def test_api_rate_limit_delay_spaces_requests(stack_lab: DockerLab, admin: AdminClient) -> None:
+    """The runbook's rate-limit remediation: API_RATE_LIMIT_DELAY=1000 -> one request a second."""
+    stack_lab.recreate("backend", env={"API_RATE_LIMIT_DELAY": "1000"})
+    try:
+
+        def binance_ok() -> int:
+            return int(admin.stats()["responses"].get("binance:200", 0))
+
+        time.sleep(2)
+        before = binance_ok()
+        time.sleep(5)
+        sent = binance_ok() - before
+        assert 1 <= sent <= 7, f"{sent} requests to Binance in 5 s with a 1000 ms delay"
+    finally:
+        stack_lab.recreate("backend", env={"API_RATE_LIMIT_DELAY": None})
