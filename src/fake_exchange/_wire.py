@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-__all__ = ["Reply", "dec", "fmt", "json_response", "log_access"]
+if TYPE_CHECKING:
+    from fake_exchange._state import ExchangeState
+
+__all__ = ["Reply", "connection_faults", "dec", "fmt", "json_response", "log_access"]
 
 log = logging.getLogger("fake_exchange.access")
 Reply = tuple[int, Any, dict[str, str]]
@@ -61,3 +65,24 @@ def log_access(
 
 def jitter(fixed_ms: float, jitter_ms: float) -> float:
     return (fixed_ms + random.uniform(0, jitter_ms)) / 1000
+
+
+async def connection_faults(
+    state: ExchangeState, exchange: str, request: web.Request, endpoint: str
+) -> bool:
+    """Apply the faults that act before an answer: a dropped connection (True: nothing more to
+    send) or added latency."""
+    now = state.clock()
+    if state.faults.take("drop_connections", exchange, now):
+        if request.transport is not None:
+            request.transport.abort()
+        state.count(exchange, endpoint, request.remote or "?", 0)
+        return True
+    latency = state.faults.peek("latency", exchange, now)
+    if latency is not None:
+        await asyncio.sleep(
+            jitter(
+                float(latency.params.get("fixed_ms", 0)), float(latency.params.get("jitter_ms", 0))
+            )
+        )
+    return False

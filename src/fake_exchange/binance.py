@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import time
@@ -17,7 +16,7 @@ from aiohttp import web
 from fake_exchange._engine import EngineError, Order
 from fake_exchange._market import MARKETS
 from fake_exchange._state import ExchangeState
-from fake_exchange._wire import Reply, dec, fmt, jitter, json_response, log_access
+from fake_exchange._wire import Reply, connection_faults, dec, fmt, json_response, log_access
 
 __all__ = ["binance_app"]
 
@@ -447,9 +446,7 @@ def _authenticate(s: ExchangeState, request: web.Request, p: Params, query: str,
     return key.key
 
 
-def binance_app(
-    state: ExchangeState, on_reply: Callable[[str, str, str, int], None] | None = None
-) -> web.Application:
+def binance_app(state: ExchangeState) -> web.Application:
     async def dispatch(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         now = state.clock()
@@ -457,19 +454,8 @@ def binance_app(
         route = ROUTES.get((request.method, request.path))
         endpoint = request.path if route else "unknown"
         extra: dict[str, str] = {}
-        if state.faults.take("drop_connections", "binance", now):
-            if request.transport is not None:
-                request.transport.abort()
-            state.count("binance", endpoint, client, 0)
-            return web.Response(status=500)
-        latency = state.faults.peek("latency", "binance", now)
-        if latency is not None:
-            await asyncio.sleep(
-                jitter(
-                    float(latency.params.get("fixed_ms", 0)),
-                    float(latency.params.get("jitter_ms", 0)),
-                )
-            )
+        if await connection_faults(state, "binance", request, endpoint):
+            return web.Response(status=500)  # never sent: the connection is gone
         status, body, headers = await _answer(state, request, route, client, now)
         extra.update(headers)
         extra.setdefault("X-MBX-USED-WEIGHT-1M", str(state.binance_limits.state(client).used))

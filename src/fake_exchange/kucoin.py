@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -19,7 +18,7 @@ from aiohttp import web
 from fake_exchange._engine import EngineError, Order
 from fake_exchange._market import MARKETS
 from fake_exchange._state import ExchangeState
-from fake_exchange._wire import Reply, dec, fmt, jitter, json_response, log_access
+from fake_exchange._wire import Reply, connection_faults, dec, fmt, json_response, log_access
 
 __all__ = ["kucoin_app"]
 
@@ -387,19 +386,8 @@ def kucoin_app(state: ExchangeState) -> web.Application:
         now = state.clock()
         client = request.remote or "?"
         route, tail, endpoint = _route(request.method, request.path)
-        if state.faults.take("drop_connections", "kucoin", now):
-            if request.transport is not None:
-                request.transport.abort()
-            state.count("kucoin", endpoint, client, 0)
-            return web.Response(status=500)
-        latency = state.faults.peek("latency", "kucoin", now)
-        if latency is not None:
-            await asyncio.sleep(
-                jitter(
-                    float(latency.params.get("fixed_ms", 0)),
-                    float(latency.params.get("jitter_ms", 0)),
-                )
-            )
+        if await connection_faults(state, "kucoin", request, endpoint):
+            return web.Response(status=500)  # never sent: the connection is gone
         status_code, body, headers = await _answer(state, request, route, tail, client, now)
         state.count("kucoin", endpoint, client, status_code)
         log_access("kucoin", request, status_code, endpoint, (time.perf_counter() - started) * 1000)

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers
+from drillbook.environments.docker import DockerLab
+from support.labtools import running_lab
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[DockerLab]:
     """Data services, the fake exchange and the backend."""
-    lab = DockerLab(LabSettings(name=f"chaos-{uuid.uuid4().hex[:6]}", services=("backend",)))
-    lab.start()
-    try:
+    with running_lab("chaos", ("backend",)) as lab:
         yield lab
-    finally:
-        lab.stop()
-        clean_leftovers(lab.client, lab.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 
@@ -189,6 +190,9 @@ class DockerLab:
         }
         image = old.attrs["Config"]["Image"]
         self._run_id = old.labels.get(LABEL_RUN, self.run_id)
+        # as a rollout does: SIGTERM and a grace period, then the new container
+        with contextlib.suppress(docker.errors.APIError):
+            old.stop(timeout=5)
         old.remove(force=True)
         network = Network()
         network.name = self.settings.network_name
