@@ -51,3 +51,10 @@ def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name
     assert "operational-runbooks.md:" in str(info.value)  # the budget says where it came from
     assert result.reverted
     assert result.steady_after  # the lab is restored all the same
+
+
+@pytest.mark.drill("ExchangeConnectionLost")
+def test_exchange_rate_limited(drill: object) -> None:
+    result: DrillResult = drill(CATALOG["exchange-rate-limited"])  # type: ignore[operator]
+    assert result.steady_after
+    assert "time_to_detect" in result.measured

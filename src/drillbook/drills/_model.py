@@ -42,3 +42,5 @@ class Drill:
     invariants: tuple[Invariant, ...] = ()
     description: str = ""
     services: tuple[str, ...] = field(default=())  # what the drill needs in the lab
+    # untimed, after the revert: undo what the remediation changed, so the lab is left as found
+    teardown: tuple[Step, ...] = field(default=())

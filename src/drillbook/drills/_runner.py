@@ -145,6 +145,8 @@ class DrillRunner:
             drill.fault.revert(self.lab)
             result.reverted = True
             mark(Phase.REVERTED, drill.fault.name)
+            for step in drill.teardown:
+                step.run(self.platform)
         except Exception as exc:  # report, never hide: the lab may need `drillbook lab clean`
             result.error += f"; REVERT FAILED: {type(exc).__name__}: {exc}"
             return

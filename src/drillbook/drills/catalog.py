@@ -12,7 +12,15 @@ from drillbook.drills._budgets import budgets_for
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.environments.docker import DockerPlatform
 from drillbook.errors import ConfigError
-from drillbook.faults import BlockPeer, DisconnectNetwork, HangProcess, KillContainer, MemoryLimit
+from drillbook.faults import (
+    BlockPeer,
+    DisconnectNetwork,
+    ExchangeRateLimited,
+    HangProcess,
+    KillContainer,
+    MemoryLimit,
+)
+from drillbook.faults.exchange import admin_for
 from drillbook.probes import ServiceHealthy
 from drillbook.runbook import Runbook
 from drillbook.waiting import Check
@@ -31,6 +39,14 @@ def _integrity(platform: DockerPlatform) -> Check:
 INTEGRITY = Invariant("data_integrity_check() is empty", _integrity)
 
 
+def _no_ban(platform: DockerPlatform) -> Check:
+    bans = admin_for(platform.lab).stats()["bans"]
+    return Check(bans == 0, f"{bans} IP ban(s) issued by the exchange")
+
+
+NO_BAN = Invariant("the exchange issued no 418 ban", _no_ban)
+
+
 def _step(name: str, run: Callable[[DockerPlatform], object], runbook: str) -> Step:
     return Step(name, run, runbook)
 
@@ -38,6 +54,7 @@ def _step(name: str, run: Callable[[DockerPlatform], object], runbook: str) -> S
 def docker_drills(runbook: Runbook) -> list[Drill]:
     """Every drill of the catalogue with budgets from ``runbook``."""
     tbd = budgets_for(runbook, "TradingBotDown")
+    ecl = budgets_for(runbook, "ExchangeConnectionLost")
     dbd = budgets_for(runbook, "DatabaseDown")
     restart = _step(
         "kubectl rollout restart deployment/backend",
@@ -114,6 +131,29 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             dbd,
             (INTEGRITY,),
             "packets from the backend to 5432 dropped in its own namespace",
+        ),
+        Drill(
+            "exchange-rate-limited",
+            "ExchangeConnectionLost",
+            ExchangeRateLimited("both", 8.0),
+            BACKEND,
+            (
+                _step(
+                    "kubectl set env deployment/backend API_RATE_LIMIT_DELAY=1000",
+                    lambda p: p.set_env("backend", {"API_RATE_LIMIT_DELAY": "1000"}),
+                    "ExchangeConnectionLost resolution 2 (If Rate Limiting)",
+                ),
+            ),
+            ecl,
+            (INTEGRITY, NO_BAN),
+            "both exchanges answer 429; slow down as the runbook says, never get banned",
+            teardown=(
+                _step(
+                    "restore API_RATE_LIMIT_DELAY",
+                    lambda p: p.set_env("backend", {"API_RATE_LIMIT_DELAY": None}),
+                    "",
+                ),
+            ),
         ),
         Drill(
             "postgres-partitioned",

@@ -2,12 +2,14 @@
 
 from drillbook.faults._base import Fault
 from drillbook.faults.container import HangProcess, KillContainer, StopContainer
+from drillbook.faults.exchange import ExchangeRateLimited
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.resources import MemoryLimit
 
 __all__ = [
     "BlockPeer",
     "DisconnectNetwork",
+    "ExchangeRateLimited",
     "Fault",
     "HangProcess",
     "KillContainer",
