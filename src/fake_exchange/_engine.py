@@ -162,12 +162,9 @@ class Engine:
         self._check(spec, qty, price if type_ == "LIMIT" else None)
         oid = next(self._ids)
         client_id = client_id or f"x-{oid}"
-        if (account, client_id) in self.by_client and self.orders.get(
-            self.by_client[(account, client_id)], None
-        ):
-            existing = self.orders[self.by_client[(account, client_id)]]
-            if existing.is_open:
-                raise EngineError("duplicate", "Duplicate order sent.")
+        existing = self.orders.get(self.by_client.get((account, client_id), -1))
+        if existing is not None and existing.is_open:
+            raise EngineError("duplicate", "Duplicate order sent.")
         order = Order(
             oid,
             client_id,

@@ -90,9 +90,11 @@ def _engine_call(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except EngineError as exc:
-        status, code = ERRORS.get(exc.kind, (400, -2013 if exc.kind == "unknown_order" else -1100))
-        if exc.kind == "unknown_order":
-            code = -2011 if str(exc).startswith("Unknown") else -2013
+        if exc.kind == "unknown_order":  # cancel says -2011 "Unknown order", query -2013
+            raise _Refused(
+                400, -2011 if str(exc).startswith("Unknown") else -2013, str(exc)
+            ) from exc
+        status, code = ERRORS.get(exc.kind, (400, -1100))
         raise _Refused(status, code, str(exc)) from exc
 
 
