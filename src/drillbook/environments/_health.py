@@ -25,6 +25,8 @@ def look(check: HealthCheck, url: str, host: str, port: int, timeout_s: float = 
             return _redis(host, port, timeout_s)
         if check.kind == "amqp":
             return _amqp(url, timeout_s)
+        if check.kind == "prometheus":
+            return _prometheus(f"http://{host}:{port}", timeout_s)
         if check.kind == "http":
             return _http(f"http://{host}:{port}{check.path}", timeout_s)
         return _tcp(host, port, timeout_s)
@@ -78,6 +80,21 @@ def _http(url: str, timeout_s: float) -> Check:
     except urllib.error.HTTPError as exc:
         return Check(False, f"GET {url} -> {exc.code}")
     return Check(200 <= status < 300, f"GET {url} -> {status}")
+
+
+def _prometheus(base: str, timeout_s: float) -> Check:
+    """Ready and every target scraped at least once: alerts can be evaluated on real data."""
+    import json
+
+    ready = _http(f"{base}/-/ready", timeout_s)
+    if not ready.ok:
+        return ready
+    with urllib.request.urlopen(f"{base}/api/v1/targets?state=active", timeout=timeout_s) as resp:
+        targets = json.load(resp)["data"]["activeTargets"]
+    waiting = [t["scrapePool"] for t in targets if t.get("health") == "unknown"]
+    if not targets or waiting:
+        return Check(False, f"targets not scraped yet: {', '.join(waiting) or 'none discovered'}")
+    return Check(True, f"{len(targets)} targets scraped")
 
 
 def _tcp(host: str, port: int, timeout_s: float) -> Check:

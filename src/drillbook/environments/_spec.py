@@ -9,7 +9,7 @@ from typing import Literal
 
 __all__ = ["HealthCheck", "MountSpec", "PortSpec", "ServiceSpec", "VolumeSpec"]
 
-HealthKind = Literal["postgres", "redis", "amqp", "http", "tcp"]
+HealthKind = Literal["postgres", "redis", "amqp", "http", "prometheus", "tcp"]
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ class DockerLab:
             for wave in _waves(specs):
                 for spec in wave:
                     say(f"starting {spec.name}")
-                    self._run(spec, images[spec.name], network, spec.env_dict(generated))
+                    env = spec.env_dict(generated) | self.settings.service_env(spec.name)
+                    self._run(spec, images[spec.name], network, env)
                 self._wait_healthy(wave, say)
         except BaseException:
             self._cancel.set()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from drillbook.environments._spec import ServiceSpec
 from drillbook.environments.services import SERVICES
+from drillbook.environments.services.monitoring import MonitoringSettings
 from drillbook.errors import ConfigError
 from drillbook.images import ImageSource, image_source_from_env
 
@@ -41,6 +42,7 @@ class LabSettings:
     project_root: Path = field(default_factory=project_root)
     catalog: Sequence[ServiceSpec] = SERVICES
     force: bool = False  # act on same-named containers that lack this lab's labels
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
 
     @property
     def network_name(self) -> str:
@@ -51,6 +53,10 @@ class LabSettings:
 
     def volume_name(self, volume: str) -> str:
         return f"{self.name}-{volume}"
+
+    def service_env(self, service_name: str) -> dict[str, str]:
+        """Environment the lab's settings add to a service (e.g. Prometheus' intervals)."""
+        return self.monitoring.env_for(service_name)
 
     def host_port(self, spec: ServiceSpec, port_name: str) -> int | None:
         """The fixed host port asked for, or None for any free one."""

@@ -38,7 +38,11 @@ DATA_SERVICES: tuple[ServiceSpec, ...] = (
         name="rabbitmq",
         image="rabbitmq",
         description="RabbitMQ, trade events",
-        env=(("RABBITMQ_DEFAULT_USER", "drillbook"),),
+        # rabbitmq_prometheus serves :15692 inside the lab network; Prometheus scrapes it
+        env=(
+            ("RABBITMQ_DEFAULT_USER", "drillbook"),
+            ("RABBITMQ_ENABLED_PLUGINS", "rabbitmq_prometheus"),
+        ),
         secrets=("RABBITMQ_DEFAULT_PASS",),
         ports=(
             PortSpec(
