@@ -31,6 +31,7 @@ bench: bootstrap
 	$(BIN)/python bench/drill_overhead.py
 	$(BIN)/python bench/stack_startup.py
 	$(BIN)/python bench/exchange_throughput.py
+	$(BIN)/python bench/detection_latency.py
 
 clean:
 	$(BIN)/drillbook lab clean

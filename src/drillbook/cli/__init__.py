@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from drillbook.cli import _drills, _images, _lab
+from drillbook.cli import _alerts, _drills, _images, _lab
 from drillbook.errors import ConfigError, DrillbookError
 
 __all__ = ["main"]
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     _drills.register(sub)
     _lab.register(sub)
     _images.register(sub)
+    _alerts.register(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ from drillbook.cli._table import table
 from drillbook.engine import docker_client
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers, parse_port_option
 from drillbook.environments.services import service
+from drillbook.environments.services.monitoring import MonitoringSettings
 
 __all__ = ["register"]
 
@@ -50,6 +51,20 @@ def register(sub: Any) -> None:
         default=None,
         metavar="SECONDS",
         help="start-up timeout per service (default: each service's own)",
+    )
+    up.add_argument(
+        "--scrape-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="Prometheus scrape interval (default 1; detection bounds grow with it)",
+    )
+    up.add_argument(
+        "--evaluation-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="Prometheus rule evaluation interval (default 1)",
     )
     up.add_argument("--json", action="store_true", help="print the status as JSON when up")
     up.set_defaults(handler=_up)
@@ -96,6 +111,10 @@ def _up(args: argparse.Namespace) -> int:
         services=tuple(args.service) or None,
         ports=parse_port_option(args.port),
         startup_timeout_s=args.timeout,
+        monitoring=MonitoringSettings(
+            scrape_interval_s=args.scrape_interval,
+            evaluation_interval_s=args.evaluation_interval,
+        ),
         **({"image_source": args.image_source} if args.image_source else {}),
     )
     lab = DockerLab(settings)

@@ -25,6 +25,7 @@ from drillbook.detection._rules import (
 )
 from drillbook.environments.base import ServiceHandle
 from drillbook.errors import ConfigError, LabError, WaitTimeout
+from drillbook.waiting import Check, Wait
 
 __all__ = ["AlertEvent", "AlertTimeout", "Detection", "RuleState"]
 
@@ -256,6 +257,18 @@ class Detection:
         """The alerts firing now, as the responder last heard."""
         answer = self._request(f"{self.responder_url}/alerts/active")
         return [AlertEvent.from_json(e) for e in answer["alerts"]]
+
+    def quiet(self) -> Check:
+        """Steady state for detection: no alert firing at the responder and no rule pending or
+        firing in Prometheus (a drill injects only from here, so ``for:`` starts from zero)."""
+        busy = sorted({f"{r.rule.name} {r.state}" for r in self.rules() if r.state != "inactive"})
+        busy += sorted({f"{e.name} firing at the responder" for e in self.firing()})
+        return Check(not busy, "quiet" if not busy else "; ".join(busy))
+
+    def wait_quiet(self, timeout_s: float = 60.0) -> None:
+        Wait(timeout_s=timeout_s, poll_s=0.25, sleep=self._sleep).until(
+            self.quiet, "no alert pending or firing"
+        )
 
     def wait_for_alert(
         self,

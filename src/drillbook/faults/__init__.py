@@ -2,7 +2,7 @@
 
 from drillbook.faults._base import Fault
 from drillbook.faults.container import HangProcess, KillContainer, StopContainer
-from drillbook.faults.exchange import ExchangeRateLimited
+from drillbook.faults.exchange import ExchangeRateLimited, ExchangeUnreachable, PriceShock
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.resources import MemoryLimit
 
@@ -10,9 +10,11 @@ __all__ = [
     "BlockPeer",
     "DisconnectNetwork",
     "ExchangeRateLimited",
+    "ExchangeUnreachable",
     "Fault",
     "HangProcess",
     "KillContainer",
     "MemoryLimit",
+    "PriceShock",
     "StopContainer",
 ]

@@ -5,15 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drillbook.environments.docker import DockerLab
+from drillbook.errors import LabError
 from drillbook.waiting import Check
 from fake_exchange.client import AdminClient, AdminError
 
-__all__ = ["ExchangeRateLimited", "admin_for"]
+__all__ = ["ExchangeRateLimited", "ExchangeUnreachable", "PriceShock", "admin_for"]
 
 
 def admin_for(lab: DockerLab) -> AdminClient:
     """The admin client of the lab's fake exchange (on its published loopback port)."""
     return AdminClient(lab.services()["exchange"].endpoint("admin").url)
+
+
+def _reset(lab: DockerLab) -> None:
+    try:
+        admin_for(lab).reset()
+    except (AdminError, OSError, KeyError, LabError):
+        return  # the exchange is gone with the lab: nothing left to revert
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,63 @@ class ExchangeRateLimited:
         return Check("rate_limit" in kinds, f"active faults: {kinds}")
 
     def revert(self, lab: DockerLab) -> None:
+        _reset(lab)
+
+
+@dataclass(frozen=True)
+class ExchangeUnreachable:
+    """The exchange closes every connection without an answer (``drop_connections``) for
+    ``duration_s`` (until reverted when None): the ExchangeConnectionLost condition. Revert
+    clears every exchange fault."""
+
+    exchange: str = "both"
+    duration_s: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.exchange} drops every connection"
+
+    def inject(self, lab: DockerLab) -> None:
+        admin_for(lab).drop_connections(self.exchange, duration_s=self.duration_s)
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        kinds = [f["kind"] for f in admin_for(lab).faults()]
+        return Check("drop_connections" in kinds, f"active faults: {kinds}")
+
+    def revert(self, lab: DockerLab) -> None:
+        _reset(lab)
+
+
+@dataclass(frozen=True)
+class PriceShock:
+    """Every symbol in ``symbols`` jumps by ``percent`` (a pump or a crash) and stays there: the
+    market move behind HighRiskExposure. Revert moves each price back by the inverse shock."""
+
+    symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT", "SOL/USDT")
+    percent: float = 400.0
+
+    def __post_init__(self) -> None:
+        if not self.percent > -100:
+            raise ValueError(f"PriceShock percent={self.percent}: a price cannot fall 100% or more")
+
+    @property
+    def name(self) -> str:
+        return f"price shock {self.percent:+g}% on {', '.join(self.symbols)}"
+
+    def inject(self, lab: DockerLab) -> None:
+        admin = admin_for(lab)
+        for symbol in self.symbols:
+            admin.price_shock(symbol, self.percent)
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        # a shock of duration 0 is folded into the price at once: nothing stays listed
+        return Check(True, f"shocked {', '.join(self.symbols)} by {self.percent:+g}%")
+
+    def revert(self, lab: DockerLab) -> None:
+        inverse = -100 * self.percent / (100 + self.percent)
         try:
-            admin_for(lab).reset()
+            admin = admin_for(lab)
+            for symbol in self.symbols:
+                admin.price_shock(symbol, inverse)
         except (AdminError, OSError, KeyError):
-            return  # the exchange is gone with the lab: nothing left to revert
+            return
