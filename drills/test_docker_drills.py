@@ -4,9 +4,11 @@ the --drill-profile). Each scenario family has a sabotaged variant that must bre
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from drillbook.detection import Detection
 from drillbook.drills import Drill, DrillRunner, Step, default_runbook
 from drillbook.drills.catalog import docker_drills
 from drillbook.environments.docker import DockerLab
@@ -58,3 +60,41 @@ def test_exchange_rate_limited(drill: object) -> None:
     result: DrillResult = drill(CATALOG["exchange-rate-limited"])  # type: ignore[operator]
     assert result.steady_after
     assert "time_to_detect" in result.measured
+
+
+@pytest.mark.parametrize("name", ["backend-killed", "postgres-killed"])
+def test_each_drill_times_its_alert_firing_and_clearing(lab: DockerLab, name: str) -> None:
+    """The runbook starts at the alert: the clock records when it fired and when it cleared,
+    each within the bound the lab's detection pipeline implies."""
+    result = DrillRunner(lab, Profile("alerting", settle_s=1.0)).run(CATALOG[name])
+    result.raise_for_outcome()
+    phases = [m.phase.value for m in result.marks]
+    assert phases.index("detected_alert") < phases.index("response_started")
+    assert phases.index("recovered") < phases.index("alert_resolved")
+    bounds = {b.measure: b for b in result.budgets}
+    assert result.measured["time_to_alert"] <= bounds["time_to_alert"].seconds
+    assert result.measured["time_to_clear"] <= bounds["time_to_clear"].seconds
+    assert bounds["time_to_alert"].source.startswith("detection bound ")
+
+
+def test_a_drill_whose_alert_never_fires_breaches_time_to_alert(
+    lab: DockerLab, detection: Detection
+) -> None:
+    """A broken alert rule (the metric's job misspelled) fails the drill at the alert phase,
+    with the bound and what Prometheus saw; the fault is reverted all the same."""
+    rules = Path(__file__).resolve().parents[1] / "fixtures/monitoring/rules/trading-bot.yml"
+    text = rules.read_text()
+    assert 'max(up{job="backend"})' in text
+    detection.replace_rules(text.replace('max(up{job="backend"})', 'max(up{job="backnd"})'))
+    try:
+        result = DrillRunner(lab, STRICT).run(CATALOG["backend-killed"])
+    finally:
+        detection.restore_rules()
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase == "time_to_alert (never reached)"
+    message = str(info.value)
+    assert "detection bound 5.5s = 0s signal + 1s scrape" in message
+    assert "rule TradingBotDown is inactive" in message
+    assert result.reverted
+    assert result.steady_after

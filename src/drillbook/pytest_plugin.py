@@ -3,8 +3,10 @@
 Options: ``--drill-env`` (docker), ``--drill-profile`` (ci, nightly, gameday),
 ``--drill-report DIR`` (journal, Allure results and JUnit XML under DIR/<run-id>/),
 ``--drill-lab-name``. Fixtures: ``lab`` (the session's lab, started on first use and always
-removed at the end, also when interrupted) and ``drill`` (runs a :class:`Drill` through the
-runner with the chosen profile and reporters, and fails the test on a breach). Marker:
+removed at the end, also when interrupted), ``detection`` (its alert pipeline:
+``wait_for_alert``, the alert history, detection bounds) and ``drill`` (runs a
+:class:`Drill` through the runner with the chosen profile and reporters, and fails the test on
+a breach). Marker:
 ``@pytest.mark.drill("TradingBotDown")`` names the runbook alert a test drills.
 """
 
@@ -18,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from drillbook.detection import Detection
     from drillbook.drills import Drill
     from drillbook.environments.docker import DockerLab
     from drillbook.sla import DrillResult
 
-__all__ = ["drill", "lab"]
+__all__ = ["detection", "drill", "lab"]
 
 _RESULTS = pytest.StashKey[list[Any]]()
 _HANDLERS = pytest.StashKey[list[Any]]()
@@ -98,6 +101,15 @@ def lab(request: pytest.FixtureRequest) -> Iterator[DockerLab]:
 def docker_lab(lab: DockerLab) -> DockerLab:
     """The same lab as ``lab``, named for what it is."""
     return lab
+
+
+@pytest.fixture(scope="session")
+def detection(lab: DockerLab) -> Detection:
+    """The lab's alert pipeline: ``detection.wait_for_alert(name, state, timeout)``, the
+    history of this lab run, each alert's detection bound."""
+    from drillbook.detection import Detection
+
+    return Detection.for_lab(lab)
 
 
 @pytest.fixture

@@ -39,7 +39,8 @@ def test_unknown_service_exits_2_before_touching_docker(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "unknown service 'mysql'" in result.stderr
     assert (
-        "Hint: the lab declares: backend, backup, exchange, frontend, postgres, rabbitmq, redis"
+        "Hint: the lab declares: alertmanager, backend, backup, exchange, frontend, postgres, "
+        "postgres-exporter, prometheus, rabbitmq, redis, redis-exporter, responder"
         in (result.stderr)
     )
 

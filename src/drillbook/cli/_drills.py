@@ -140,14 +140,16 @@ def _run(args: argparse.Namespace) -> int:
             lab.stop()
     print(
         table(
-            ["drill", "alert", "outcome", "detect s", "recover s", "wall s"],
+            ["drill", "alert", "outcome", "probe s", "alert s", "recover s", "clear s", "wall s"],
             [
                 (
                     r.drill,
                     r.alert,
                     r.outcome,
                     r.measured.get("time_to_detect", "-"),
+                    r.measured.get("time_to_alert", "-"),
                     r.measured.get("time_to_recover", "-"),
+                    r.measured.get("time_to_clear", "-"),
                     f"{r.wall_s:.1f}",
                 )
                 for r in results

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Literal
 
+from drillbook.detection import AlertTimeout, Detection, DetectionBound
 from drillbook.drills._model import Drill
 from drillbook.environments.docker import DockerLab, DockerPlatform
-from drillbook.errors import DrillbookError, SLABreached, WaitTimeout
+from drillbook.errors import ConfigError, DrillbookError, LabError, SLABreached, WaitTimeout
 from drillbook.reporting import RunEventHandler
 from drillbook.sla import Budget, DrillResult, IncidentClock, Phase, Profile, evaluate
 from drillbook.waiting import Check, Wait
@@ -28,9 +30,13 @@ class DrillRunner:
         profile: Profile,
         handlers: Sequence[RunEventHandler] = (),
         *,
+        detection: Detection | Literal["auto"] | None = "auto",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``detection``: the lab's alert pipeline; ``"auto"`` uses it when the lab runs
+        Prometheus, Alertmanager and the responder, ``None`` runs probe-only drills."""
         self.lab = lab
+        self.detection = _detection_for(lab) if detection == "auto" else detection
         self.platform = DockerPlatform(lab)
         self.profile = profile
         self.handlers = list(handlers)
@@ -47,8 +53,78 @@ class DrillRunner:
                 return Check(False, f"{probe.name}: {result.detail}")
         return Check(True, "all probes pass")
 
+    def _drive(
+        self,
+        drill: Drill,
+        budgets: list[Budget],
+        bound: DetectionBound | None,
+        clock: IncidentClock,
+        mark: Callable[..., None],
+        injected: list[bool],
+    ) -> None:
+        """Steady state, inject, detect (probe, then alert), respond, recover, clear, verify."""
+        detection = self.detection if bound is not None else None
+        since = 0  # the responder's history position before the fault
+        Wait(timeout_s=30, poll_s=POLL_S).until(
+            lambda: self._all_ok(drill),
+            "steady state before the drill",
+            hint="the lab is not healthy to begin with: `drillbook lab status`",
+        )
+        if detection is not None and bound is not None:
+            detection.wait_quiet(timeout_s=60)
+            since = detection.mark()
+        mark(Phase.STEADY_STATE)
+        injected[0] = True
+        drill.fault.inject(self.lab)
+        mark(Phase.INJECTED, drill.fault.name)
+        Wait(timeout_s=30, poll_s=POLL_S).until(
+            lambda: drill.fault.verify_active(self.lab), f"{drill.fault.name} to take effect"
+        )
+        mark(Phase.ACTIVE, drill.fault.name)
+        detect_budget = _budget(budgets, "time_to_detect", 60.0)
+        seen = Wait(timeout_s=detect_budget + 5, poll_s=POLL_S).until(
+            lambda: _negate(self._all_ok(drill)), "a probe to notice the fault"
+        )
+        mark(Phase.DETECTED_PROBE, seen.detail)
+        if detection is not None and bound is not None:
+            # the runbook starts at the alert: automation responds when it fires
+            self._await_alert(drill, bound, since, "firing", Phase.ACTIVE, clock, mark)
+        mark(Phase.RESPONDED, "automation")
+        for step in drill.steps:
+            mark(Phase.STEP_STARTED, step.runbook, step=step.name)
+            step.run(self.platform)
+            mark(Phase.STEP_FINISHED, step=step.name)
+        self._await_recovery(drill, budgets, clock, mark)
+        if detection is not None and bound is not None:
+            self._await_alert(drill, bound, since, "resolved", Phase.RECOVERED, clock, mark)
+        for invariant in drill.invariants:
+            check = invariant.check(self.platform)
+            if not check.ok:
+                raise DrillbookError(f"invariant {invariant.name!r} violated: {check.detail}")
+        mark(Phase.VERIFIED)
+
+    def alert_bound(self, drill: Drill) -> DetectionBound | None:
+        """The detection bound of the drill's alert, or None without detection or rule."""
+        if self.detection is None:
+            return None
+        try:
+            return self.detection.bound(drill.alert)
+        except ConfigError:
+            return None  # the lab's rules have no such alert: a probe-only drill
+
     def run(self, drill: Drill) -> DrillResult:
         budgets = [self.profile.tighten(b) for b in drill.budgets]
+        bound = self.alert_bound(drill)
+        if bound is not None:
+            # computed from the lab's intervals and the rule, not from the runbook: never tightened
+            budgets += [
+                Budget("time_to_alert", bound.fire_s, f"detection bound {bound.explain()}"),
+                Budget(
+                    "time_to_clear",
+                    bound.resolve_s,
+                    f"resolution bound {bound.explain('resolved')}",
+                ),
+            ]
         clock = IncidentClock(clock=self._clock_fn)
         result = DrillResult(drill.name, drill.alert, "failed", clock.marks, budgets)
         started = self._clock_fn()
@@ -57,47 +133,20 @@ class DrillRunner:
         def mark(phase: Phase, detail: str = "", **kw: object) -> None:
             self._emit("phase", drill, clock.mark(phase, detail, **kw))  # type: ignore[arg-type]
 
-        injected = False
+        injected = [False]
         try:
-            Wait(timeout_s=30, poll_s=POLL_S).until(
-                lambda: self._all_ok(drill),
-                "steady state before the drill",
-                hint="the lab is not healthy to begin with: `drillbook lab status`",
-            )
-            mark(Phase.STEADY_STATE)
-            injected = True
-            drill.fault.inject(self.lab)
-            mark(Phase.INJECTED, drill.fault.name)
-            Wait(timeout_s=30, poll_s=POLL_S).until(
-                lambda: drill.fault.verify_active(self.lab), f"{drill.fault.name} to take effect"
-            )
-            mark(Phase.ACTIVE, drill.fault.name)
-            detect_budget = _budget(budgets, "time_to_detect", 60.0)
-            seen = Wait(timeout_s=detect_budget + 5, poll_s=POLL_S).until(
-                lambda: _negate(self._all_ok(drill)), "a probe to notice the fault"
-            )
-            mark(Phase.DETECTED_PROBE, seen.detail)
-            mark(Phase.RESPONDED, "automation")
-            for step in drill.steps:
-                mark(Phase.STEP_STARTED, step.runbook, step=step.name)
-                step.run(self.platform)
-                mark(Phase.STEP_FINISHED, step=step.name)
-            self._await_recovery(drill, budgets, clock, mark)
-            for invariant in drill.invariants:
-                check = invariant.check(self.platform)
-                if not check.ok:
-                    raise DrillbookError(f"invariant {invariant.name!r} violated: {check.detail}")
-            mark(Phase.VERIFIED)
+            self._drive(drill, budgets, bound, clock, mark, injected)
             result.outcome = "passed"
         except SLABreached as exc:
             result.outcome, result.error = "breached", str(exc)
+            result.breach_error = exc
         except KeyboardInterrupt:
             result.outcome, result.error = "aborted", "interrupted"
             raise
         except (DrillbookError, Exception) as exc:
             result.outcome, result.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
-            if injected:
+            if injected[0]:
                 self._revert(drill, result, mark)
             result.breaches = evaluate(clock, budgets) if result.outcome != "aborted" else []
             for breach in result.breaches:
@@ -110,6 +159,39 @@ class DrillRunner:
             result.wall_s = self._clock_fn() - started
             self._emit("drill_finished", drill, result)
         return result
+
+    def _await_alert(
+        self,
+        drill: Drill,
+        bound: DetectionBound,
+        since: int,
+        state: str,
+        start: Phase,
+        clock: IncidentClock,
+        mark: Callable[..., None],
+    ) -> None:
+        """Wait for the drill's alert to reach ``state`` within its bound from ``start``."""
+        assert self.detection is not None
+        begun = clock.first(start)
+        assert begun is not None
+        limit = bound.for_state(state)
+        remaining = max(0.0, begun.at + limit - self._clock_fn())
+        measure = "time_to_alert" if state == "firing" else "time_to_clear"
+        try:
+            event = self.detection.wait_for_alert(
+                drill.alert, state, timeout=remaining, since=since
+            )
+        except AlertTimeout as exc:
+            raise SLABreached(
+                f"{measure} (never reached)",
+                self._clock_fn() - begun.at,
+                limit,
+                f"{'detection' if state == 'firing' else 'resolution'} bound "
+                f"{bound.explain(state)}; last observed: {exc.observed}",
+            ) from exc
+        at = self._clock_fn() - max(0.0, time.time() - event.received_at)
+        phase = Phase.DETECTED_ALERT if state == "firing" else Phase.ALERT_RESOLVED
+        mark(phase, f"{drill.alert} {state} (webhook #{event.seq})", at=max(at, begun.at))
 
     def _await_recovery(
         self, drill: Drill, budgets: list[Budget], clock: IncidentClock, mark: Callable[..., None]
@@ -159,6 +241,13 @@ class DrillRunner:
             result.error += f"; lab not back to steady state after revert: {exc.observed}"
             if result.outcome == "passed":
                 result.outcome = "failed"
+
+
+def _detection_for(lab: DockerLab) -> Detection | None:
+    try:
+        return Detection.for_lab(lab)
+    except LabError:
+        return None
 
 
 def _negate(check: Check) -> Check:

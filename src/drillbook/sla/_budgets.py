@@ -44,6 +44,12 @@ MEASURES: dict[str, Measure] = {
             "time_to_respond", Phase.DETECTED_PROBE, Phase.RESPONDED, "detected -> response started"
         ),
         Measure("time_to_recover", Phase.ACTIVE, Phase.RECOVERED, "fault in effect -> recovered"),
+        Measure(
+            "time_to_clear",
+            Phase.RECOVERED,
+            Phase.ALERT_RESOLVED,
+            "recovered -> the alert resolved",
+        ),
     )
 }
 
@@ -141,7 +147,8 @@ def evaluate(clock: IncidentClock, budgets: Iterable[Budget]) -> list[Breach]:
     """Every budget the clock breached. A measure whose end never came counts as breached with
     the time waited so far (the drill gave up or is still running)."""
     breaches = []
-    for budget in budgets:
+    order = list(MEASURES)  # in the order an incident unfolds: the earliest breach first
+    for budget in sorted(budgets, key=lambda b: order.index(b.measure)):
         measure = MEASURES[budget.measure]
         observed = measure.observe(clock)
         if observed is None:

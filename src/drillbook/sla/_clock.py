@@ -22,6 +22,7 @@ class Phase(StrEnum):
     STEP_STARTED = "step_started"
     STEP_FINISHED = "step_finished"
     RECOVERED = "recovered"  # steady state held for the settle period
+    ALERT_RESOLVED = "alert_resolved"  # the expected alert resolved after recovery
     VERIFIED = "verified"  # invariants hold
     REVERTED = "fault_reverted"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drillbook.errors import DrillbookError
+from drillbook.errors import DrillbookError, SLABreached
 from drillbook.sla._budgets import Breach, Budget
 from drillbook.sla._clock import Mark
 
@@ -25,6 +25,8 @@ class DrillResult:
     reverted: bool = False
     steady_after: bool = False
     wall_s: float = 0.0
+    # the breach that stopped the drill, with what was observed at the time
+    breach_error: SLABreached | None = field(default=None, compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -32,6 +34,8 @@ class DrillResult:
 
     def raise_for_outcome(self) -> None:
         """Raise the breach (``SLABreached``) or the failure of a drill that did not pass."""
+        if self.breach_error is not None:
+            raise self.breach_error
         if self.breaches:
             raise self.breaches[0].error()
         if self.outcome != "passed":
