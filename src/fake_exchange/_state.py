@@ -25,9 +25,16 @@ DEFAULT_BALANCES = (
 
 @dataclass(frozen=True)
 class ApiKey:
+    """An API key of an account; a rotated key names the account it replaces a key of."""
+
     key: str
     secret: str = field(repr=False)
     passphrase: str = field(repr=False, default="")
+    account: str = ""  # the account's id; "" means the key is its own account
+
+    @property
+    def account_id(self) -> str:
+        return self.account or self.key
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class ExchangeState:
             self.add_key(key)
 
     def add_key(self, key: ApiKey) -> None:
-        first = key.key not in self.keys
+        first = key.key not in self.keys and not key.account
         self.keys[key.key] = key
         self.revoked.discard(key.key)
         if first:

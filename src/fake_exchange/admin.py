@@ -143,15 +143,28 @@ def admin_app(s: ExchangeState) -> web.Application:  # noqa: PLR0915 - one closu
 
     async def add_key(request: web.Request) -> web.Response:
         data = await body(request)
+        account = ""
+        if data.get("account_of"):  # a rotated key: the same account, a new key and secret
+            base = s.keys.get(str(data["account_of"]))
+            if base is None:
+                return _json({"error": f"account_of: no such API key {data['account_of']!r}"}, 400)
+            account = base.account_id
         try:
-            key = ApiKey(str(data["api_key"]), str(data["secret"]), str(data.get("passphrase", "")))
+            key = ApiKey(
+                str(data["api_key"]),
+                str(data["secret"]),
+                str(data.get("passphrase", "")),
+                account,
+            )
         except KeyError as exc:
             return _json({"error": f"missing {exc}"}, 400)
         s.add_key(key)
-        return _json({"api_key": key.key})
+        return _json({"api_key": key.key, "shared_account": bool(key.account)})
 
     async def fills(request: web.Request) -> web.Response:
         account = request.query.get("api_key")
+        if account is not None and account in s.keys:
+            account = s.keys[account].account_id
         rows = [
             {
                 "trade_id": f.trade_id,
@@ -184,6 +197,8 @@ def admin_app(s: ExchangeState) -> web.Application:  # noqa: PLR0915 - one closu
 
     async def balances(request: web.Request) -> web.Response:
         account = request.query.get("api_key", "")
+        if account in s.keys:
+            account = s.keys[account].account_id
         return _json(
             {
                 a: {"free": str(b.free), "locked": str(b.locked)}

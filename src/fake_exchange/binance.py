@@ -445,7 +445,7 @@ def _authenticate(s: ExchangeState, request: web.Request, p: Params, query: str,
     ts = int(ts_raw)
     if not (ts < now + 1000 and now - ts <= int(window_raw)):
         raise _Refused(400, -1021, "Timestamp for this request is outside of the recvWindow.")
-    return key.key
+    return key.account_id
 
 
 def binance_app(state: ExchangeState) -> web.Application:

@@ -99,10 +99,15 @@ class AdminClient:
         )
         return result
 
-    def add_key(self, api_key: str, secret: str, passphrase: str = "") -> None:
-        self._call(
-            "POST", "/admin/keys", {"api_key": api_key, "secret": secret, "passphrase": passphrase}
-        )
+    def add_key(
+        self, api_key: str, secret: str, passphrase: str = "", *, account_of: str | None = None
+    ) -> None:
+        """Register a key; with ``account_of`` (an existing key) it opens the same account, as
+        a key rotated at the exchange does."""
+        body = {"api_key": api_key, "secret": secret, "passphrase": passphrase}
+        if account_of:
+            body["account_of"] = account_of
+        self._call("POST", "/admin/keys", body)
 
     def faults(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/admin/faults")

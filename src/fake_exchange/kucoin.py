@@ -377,7 +377,7 @@ def _authenticate(s: ExchangeState, request: web.Request, body: str) -> str:
         for p in forms
     ):
         raise _Refused(401, "400005", "Invalid KC-API-SIGN.")
-    return key.key
+    return key.account_id
 
 
 def kucoin_app(state: ExchangeState) -> web.Application:

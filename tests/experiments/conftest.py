@@ -10,6 +10,6 @@ from support.labtools import running_lab
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[DockerLab]:
-    """Data services, the fake exchange and the backend."""
-    with running_lab("chaos", ("backend",)) as lab:
+    """Data services, the fake exchange, the backend and the alert pipeline."""
+    with running_lab("chaos", ("backend", "prometheus", "alertmanager", "responder")) as lab:
         yield lab

@@ -25,6 +25,7 @@ def test_discover_lists_actions_and_probes() -> None:
     assert ("action", "kill_container") in names
     assert ("action", "restart_service") in names
     assert ("probe", "service_healthy") in names
+    assert ("probe", "wait_for_alert") in names
     assert found["extension"]["name"] == "drillbook"
 
 
@@ -78,6 +79,11 @@ def test_chaos_run_against_the_lab(lab: DockerLab, tmp_path: Path, name: str) ->
     assert entry["source"] == "chaostoolkit"
     phases = [t["phase"] for t in entry["timeline"]]
     assert any(p.startswith("action:") for p in phases)
+    if name == "trading-bot-down.yaml":  # the runbook's alert fired and resolved within bounds
+        runs = {r["activity"]["name"]: r for r in data["run"]}
+        for probe in ("trading-bot-down-alert-fires", "trading-bot-down-alert-resolves"):
+            assert runs[probe]["status"] == "succeeded", runs[probe]
+            assert 0 <= runs[probe]["output"] <= 7
     assert service_healthy("backend", configuration={"drillbook_lab": lab.name})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ccxt
 import pytest
 
-from fake_exchange.client import AdminClient
+from fake_exchange.client import AdminClient, AdminError
 from fake_exchange.server import FakeExchange
 
 
@@ -99,6 +99,28 @@ def test_revoked_key_and_wrong_signature(
     kucoin.secret = "wrong-secret"
     with pytest.raises(ccxt.AuthenticationError):
         kucoin.fetch_balance()
+
+
+def test_a_rotated_key_trades_on_the_same_account(
+    binance: ccxt.binance, admin: AdminClient
+) -> None:
+    """The runbook's key rotation: a new key for the same account, the old one revoked; the
+    balances and fills carry over, the old key is refused."""
+    binance.load_markets()
+    binance.create_order("BTC/USDT", "market", "buy", 0.01)
+    before = binance.fetch_balance()["BTC"]["total"]
+    admin.add_key("lab-key-2", "lab-secret-2", account_of="lab-key")
+    admin.revoke_key("lab-key")
+    # after a session that authenticated, ccxt reads Binance's -2015 as a transient
+    # DDoSProtection (its workaround for Binance), not AuthenticationError: the code is what counts
+    with pytest.raises(ccxt.BaseError, match='"code":-2015'):
+        binance.fetch_balance()
+    binance.apiKey, binance.secret = "lab-key-2", "lab-secret-2"
+    assert binance.fetch_balance()["BTC"]["total"] == before
+    binance.create_order("BTC/USDT", "market", "sell", 0.01)
+    assert len(admin.fills("lab-key-2")) == len(admin.fills("lab-key")) == 2
+    with pytest.raises(AdminError, match="account_of: no such API key 'nobody'"):
+        admin.add_key("k3", "s3", account_of="nobody")
 
 
 def test_5xx_after_execution_leaves_an_order_to_reconcile(

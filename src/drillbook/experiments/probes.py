@@ -8,7 +8,13 @@ from drillbook.experiments._lab import activity, lab_from
 from drillbook.probes import HttpProbe, ServiceHealthy
 from drillbook.waiting import Wait
 
-__all__ = ["http_status", "service_healthy", "wait_healthy"]
+__all__ = [
+    "alert_firing",
+    "http_status",
+    "service_healthy",
+    "wait_for_alert",
+    "wait_healthy",
+]
 
 Configuration = dict[str, Any] | None
 Secrets = dict[str, Any] | None
@@ -47,3 +53,33 @@ def http_status(
     check = HttpProbe(service, port, path).check(lab_from(configuration))
     detail = check.detail.rsplit("-> ", 1)
     return int(detail[1]) if len(detail) == 2 and detail[1].isdigit() else 0
+
+
+@activity
+def alert_firing(name: str, configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """Whether the lab's responder has alert ``name`` firing now (as Alertmanager last said)."""
+    from drillbook.detection import Detection
+
+    detection = Detection.for_lab(lab_from(configuration))
+    return any(e.name == name for e in detection.firing())
+
+
+@activity
+def wait_for_alert(
+    name: str,
+    state: str = "firing",
+    timeout: float | None = None,
+    configuration: Configuration = None,
+    secrets: Secrets = None,
+) -> float:
+    """Wait until alert ``name`` is ``state`` (firing | resolved) at the lab's responder; return
+    the seconds waited. ``timeout`` defaults to the alert's detection bound; on timeout the
+    activity fails naming the alert, the bound and what Prometheus saw."""
+    import time
+
+    from drillbook.detection import Detection
+
+    detection = Detection.for_lab(lab_from(configuration))
+    started = time.monotonic()
+    detection.wait_for_alert(name, state, None if timeout is None else float(timeout))
+    return round(time.monotonic() - started, 3)

@@ -9,7 +9,14 @@ from drillbook.errors import LabError
 from drillbook.waiting import Check
 from fake_exchange.client import AdminClient, AdminError
 
-__all__ = ["ExchangeRateLimited", "ExchangeUnreachable", "PriceShock", "admin_for"]
+__all__ = [
+    "ExchangeRateLimited",
+    "ExchangeUnreachable",
+    "PriceShock",
+    "admin_for",
+    "current_exchange_key",
+    "new_exchange_key",
+]
 
 
 def admin_for(lab: DockerLab) -> AdminClient:
@@ -104,3 +111,38 @@ class PriceShock:
                 admin.price_shock(symbol, inverse)
         except (AdminError, OSError, KeyError):
             return
+
+
+def new_exchange_key(lab: DockerLab, exchange: str) -> dict[str, str]:
+    """The runbook's "generate new API keys" at the exchange: a new key and secret for the
+    same account as the backend's current one (the fake exchange's admin API stands in for the
+    exchange's key management page). Returns the values for ``exchange-api-secrets``; the old
+    key stays valid until revoked (``revoke_exchange_key``)."""
+    import secrets as _secrets
+
+    prefix = {"binance": "BINANCE", "kucoin": "KUCOIN"}.get(exchange)
+    if prefix is None:
+        raise LabError(f"no exchange {exchange!r}", hint="exchanges are: binance, kucoin")
+    env = _backend_env(lab)
+    new = {
+        f"{prefix}_API_KEY": f"rotated-{_secrets.token_hex(8)}",
+        f"{prefix}_API_SECRET": _secrets.token_urlsafe(24),
+    }
+    passphrase = env.get("KUCOIN_API_PASSPHRASE", "") if prefix == "KUCOIN" else ""
+    admin_for(lab).add_key(
+        new[f"{prefix}_API_KEY"],
+        new[f"{prefix}_API_SECRET"],
+        passphrase,
+        account_of=env[f"{prefix}_API_KEY"],
+    )
+    return new
+
+
+def current_exchange_key(lab: DockerLab, exchange: str) -> str:
+    """The API key the backend uses for ``exchange`` now (a key id, not a secret)."""
+    return _backend_env(lab)[f"{exchange.upper()}_API_KEY"]
+
+
+def _backend_env(lab: DockerLab) -> dict[str, str]:
+    raw = lab.container("backend").attrs["Config"]["Env"] or []
+    return dict(item.split("=", 1) for item in raw if "=" in item)

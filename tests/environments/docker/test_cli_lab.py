@@ -142,6 +142,11 @@ def test_lab_check_writes_a_report(
         "backend",
         "frontend",
         "backup",
+        "prometheus",
+        "alertmanager",
+        "responder",
+        "postgres-exporter",
+        "redis-exporter",
     }
     assert all(s["healthy"] for s in data["services"])
     assert "***" in result.stderr  # credentials masked in what is printed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 
 # Ryuk's image cannot be pulled here; the lab cleans up by its own labels instead
@@ -30,6 +31,9 @@ from drillbook.environments.base import Endpoint, ServiceHandle, ServiceStatus
 from drillbook.environments.docker._cleanup import list_resources, remove_resources
 from drillbook.environments.docker._labels import (
     LABEL_LAB,
+    LABEL_PREVIOUS,
+    LABEL_REPLICA,
+    LABEL_REVISION,
     LABEL_RUN,
     LABEL_SERVICE,
     Resource,
@@ -40,7 +44,7 @@ from drillbook.environments.docker._labels import (
 )
 from drillbook.environments.docker._settings import LabSettings
 from drillbook.environments.services import resolve_services, service
-from drillbook.errors import LabError, PortInUseError, ServiceUnhealthy, WaitTimeout
+from drillbook.errors import ConfigError, LabError, PortInUseError, ServiceUnhealthy, WaitTimeout
 from drillbook.images import ImageBuilder, get_recipe
 from drillbook.waiting import Check, Wait
 
@@ -168,17 +172,19 @@ class DockerLab:
         env: Mapping[str, str | None] | None = None,
         mem_limit: str | None = None,
         wait: bool = True,
+        exact_env: Mapping[str, str] | None = None,
     ) -> ServiceHandle:
         """Replace a service's container, as a rollout does: same image, network names, volumes
         and host ports, with ``env`` changes (``None`` unsets) and optionally a new memory limit.
 
         This is how the Docker lab applies ``kubectl set env`` and ``kubectl patch`` resources.
+        Each recreate is a new revision that remembers the previous one (:meth:`rollout_undo`);
+        the service's extra replicas, if scaled, are replaced the same way.
         """
         spec = service(service_name, self.settings.catalog)
         old = self._client.containers.get(self.settings.container_name(spec.name))
-        current = dict(
-            item.split("=", 1) for item in old.attrs["Config"]["Env"] or [] if "=" in item
-        )
+        before = _env_of(old)
+        current = dict(exact_env) if exact_env is not None else dict(before)
         for key, value in (env or {}).items():
             if value is None:
                 current.pop(key, None)
@@ -191,20 +197,116 @@ class DockerLab:
         }
         image = old.attrs["Config"]["Image"]
         self._run_id = old.labels.get(LABEL_RUN, self.run_id)
+        kept_memory = old.attrs["HostConfig"].get("Memory") or 0
+        revision = {
+            LABEL_REVISION: str(int(old.labels.get(LABEL_REVISION, "1")) + 1),
+            LABEL_PREVIOUS: json.dumps({"env": before, "memory": kept_memory}),
+        }
+        replicas = len(self._replicas(spec.name))
         # as a rollout does: SIGTERM and a grace period, then the new container
         with contextlib.suppress(docker.errors.APIError):
             old.stop(timeout=5)
         old.remove(force=True)
         network = Network()
         network.name = self.settings.network_name
-        kept_memory = old.attrs["HostConfig"].get("Memory") or 0
         if mem_limit is not None or kept_memory:
             spec = dataclasses.replace(spec, mem_limit=mem_limit or str(kept_memory))
-        self._run(spec, image, network, current, host_ports=ports, create_volumes=False)
+        self._run(
+            spec,
+            image,
+            network,
+            current,
+            host_ports=ports,
+            create_volumes=False,
+            extra_labels=revision,
+        )
         if wait:
             self._cancel.clear()
             self._wait_healthy([spec], lambda _msg: None)
+        if replicas:
+            self.scale(spec.name, 1 + replicas, wait=wait, fresh=True)
         return self.services()[spec.name]
+
+    def rollout_undo(self, service_name: str, *, wait: bool = True) -> ServiceHandle:
+        """``kubectl rollout undo``: back to the previous revision's environment and memory
+        limit (itself a new revision, so a second undo goes forward again)."""
+        old = self.container(service_name)
+        raw = old.labels.get(LABEL_PREVIOUS)
+        if not raw:
+            raise LabError(
+                f"service {service_name!r} has no previous revision to roll back to",
+                hint="it has not been changed (set env, patched, restarted) since the lab started",
+            )
+        previous = json.loads(raw)
+        memory = int(previous.get("memory") or 0)
+        return self.recreate(
+            service_name,
+            exact_env=previous["env"],
+            mem_limit=str(memory) if memory else None,
+            wait=wait,
+        )
+
+    def revision(self, service_name: str) -> int:
+        return int(self.container(service_name).labels.get(LABEL_REVISION, "1"))
+
+    def scale(
+        self, service_name: str, replicas: int, *, wait: bool = True, fresh: bool = False
+    ) -> int:
+        """``kubectl scale --replicas=N``: 0 stops the service's container; N runs it and N-1
+        extra replicas behind the same network names (the lab's DNS answers with all of them).
+        Extra replicas publish no host port. Returns the number of running replicas."""
+        if not 0 <= replicas <= 10:
+            raise ConfigError(f"scale {service_name} to {replicas}: expected 0 to 10 replicas")
+        spec = service(service_name, self.settings.catalog)
+        if replicas > 1 and spec.volumes:
+            raise ConfigError(
+                f"scale {service_name} to {replicas}: it keeps its data in a volume, so the lab "
+                "runs one replica (a StatefulSet would give each replica its own volume)"
+            )
+        primary = self.container(service_name)
+        extras = self._replicas(spec.name)
+        if replicas == 0:
+            for extra in extras:
+                extra.remove(force=True)
+            primary.reload()
+            if primary.status in ("running", "paused", "restarting"):
+                primary.stop(timeout=5)
+            return 0
+        primary.reload()
+        if primary.status != "running":
+            primary.start()
+            if wait:
+                self._cancel.clear()
+                self._wait_healthy([spec], lambda _msg: None)
+        keep = [] if fresh else extras[: replicas - 1]
+        for extra in extras:
+            if extra not in keep:
+                extra.remove(force=True)
+        env = _env_of(primary)
+        image = primary.attrs["Config"]["Image"]
+        memory = primary.attrs["HostConfig"].get("Memory") or 0
+        if memory:
+            spec = dataclasses.replace(spec, mem_limit=str(memory))
+        network = Network()
+        network.name = self.settings.network_name
+        for index in range(len(keep) + 2, replicas + 1):
+            self._run(
+                spec,
+                image,
+                network,
+                env,
+                create_volumes=False,
+                name=f"{self.settings.container_name(spec.name)}-r{index}",
+                publish=False,
+                extra_labels={LABEL_REPLICA: str(index)},
+            )
+        return replicas
+
+    def replicas(self, service_name: str) -> int:
+        """Running replicas of a service: its container and any extra ones."""
+        primary = self.container(service_name)
+        running = [c for c in [primary, *self._replicas(service_name)] if c.status == "running"]
+        return len(running)
 
     def stop(self) -> list[Resource]:
         """Remove every container, network and volume labelled with this lab's name."""
@@ -217,6 +319,8 @@ class DockerLab:
         """Typed handles to the running services, keyed by service name."""
         handles: dict[str, ServiceHandle] = {}
         for container in self._containers():
+            if LABEL_REPLICA in container.labels:
+                continue
             spec = service(container.labels[LABEL_SERVICE], self.settings.catalog)
             handles[spec.name] = _handle(container, spec)
         return handles
@@ -225,6 +329,19 @@ class DockerLab:
         rows: list[ServiceStatus] = []
         for container in self._containers():
             spec = service(container.labels[LABEL_SERVICE], self.settings.catalog)
+            if LABEL_REPLICA in container.labels:
+                name = f"{spec.name}#{container.labels[LABEL_REPLICA]}"
+                rows.append(
+                    ServiceStatus(
+                        name,
+                        container.name or "",
+                        container.status,
+                        container.status == "running",
+                        "replica",
+                        "",
+                    )
+                )
+                continue
             handle = _handle(container, spec)
             healthy, detail = container.status == "running", container.status
             endpoint = ""
@@ -248,6 +365,14 @@ class DockerLab:
         )
         return sorted(found, key=lambda c: c.labels.get(LABEL_SERVICE, ""))
 
+    def _replicas(self, service_name: str) -> list[Container]:
+        found = self._client.containers.list(
+            all=True,
+            filters={"label": [f"{LABEL_LAB}={self.name}", f"{LABEL_SERVICE}={service_name}"]},
+        )
+        extras = [c for c in found if LABEL_REPLICA in c.labels]
+        return sorted(extras, key=lambda c: int(c.labels[LABEL_REPLICA]))
+
     def _check_ports(self, specs: list[ServiceSpec]) -> None:
         for spec in specs:
             for port in spec.ports:
@@ -264,11 +389,14 @@ class DockerLab:
         *,
         host_ports: Mapping[str, int] | None = None,
         create_volumes: bool = True,
+        name: str | None = None,
+        publish: bool = True,
+        extra_labels: Mapping[str, str] | None = None,
     ) -> None:
-        labels = lab_labels(self.name, self._run_id, spec.name)
+        labels = {**lab_labels(self.name, self._run_id, spec.name), **(extra_labels or {})}
         container = DockerContainer(
             image,
-            name=self.settings.container_name(spec.name),
+            name=name or self.settings.container_name(spec.name),
             network=network,
             network_aliases=[spec.name, *spec.aliases],
             command=list(spec.command) or None,  # type: ignore[arg-type]
@@ -277,7 +405,7 @@ class DockerLab:
             cap_add=list(spec.cap_add) or None,
             mem_limit=spec.mem_limit,
         )
-        for port in spec.ports:
+        for port in spec.ports if publish else ():
             fixed = (host_ports or {}).get(port.name) or self.settings.host_port(spec, port.name)
             # an explicit port, not the engine's pick: a restarted container keeps its endpoint
             binding = ("127.0.0.1", fixed or _free_port())
@@ -370,6 +498,12 @@ def _waves(specs: list[ServiceSpec]) -> list[list[ServiceSpec]]:
     for spec in specs:
         waves[level[spec.name]].append(spec)
     return waves
+
+
+def _env_of(container: Container) -> dict[str, str]:
+    return dict(
+        item.split("=", 1) for item in container.attrs["Config"]["Env"] or [] if "=" in item
+    )
 
 
 def _handle(container: Container, spec: ServiceSpec) -> ServiceHandle:

@@ -14,6 +14,9 @@ from drillbook.errors import ConfigError
 __all__ = [
     "LABEL_LAB",
     "LABEL_MANAGED",
+    "LABEL_PREVIOUS",
+    "LABEL_REPLICA",
+    "LABEL_REVISION",
     "LABEL_RUN",
     "LABEL_SERVICE",
     "Resource",
@@ -28,6 +31,9 @@ LABEL_MANAGED = "drillbook.managed"
 LABEL_LAB = "drillbook.lab"
 LABEL_RUN = "drillbook.run-id"
 LABEL_SERVICE = "drillbook.service"
+LABEL_REVISION = "drillbook.revision"  # the rollout revision of a service's container
+LABEL_PREVIOUS = "drillbook.previous"  # the previous revision's env and memory (rollout undo)
+LABEL_REPLICA = "drillbook.replica"  # extra replicas of a scaled service: 2, 3, ...
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 

@@ -2,7 +2,9 @@
 
 ``kubectl rollout restart`` is a recreate of the container; ``kubectl set env`` and
 ``kubectl patch ... resources`` recreate it with the change; ``kubectl delete pod`` kills it
-and starts it again as a controller would; ``kubectl exec`` is ``docker exec``.
+and starts it again as a controller would; ``kubectl exec`` is ``docker exec``; ``kubectl scale`` stops the container (0) or adds
+replicas behind the same network names; ``kubectl rollout undo`` returns to the previous
+revision; a rotated secret reaches its consumers through a rollout.
 """
 
 from __future__ import annotations
@@ -16,9 +18,24 @@ from typing import Any
 
 from drillbook.environments.base import ServiceHandle
 from drillbook.environments.docker._lab import DockerLab
-from drillbook.errors import LabError
+from drillbook.errors import ConfigError, LabError
 
-__all__ = ["DockerPlatform", "ExecResult"]
+__all__ = ["SECRETS", "DockerPlatform", "ExecResult"]
+
+# the Kubernetes Secrets of the runbook (fixtures/k8s) as the Docker lab holds them: the
+# environment variables each carries and the services that read them
+SECRETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "exchange-api-secrets": (
+        (
+            "BINANCE_API_KEY",
+            "BINANCE_API_SECRET",
+            "KUCOIN_API_KEY",
+            "KUCOIN_API_SECRET",
+            "KUCOIN_API_PASSPHRASE",
+        ),
+        ("backend",),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,31 @@ class DockerPlatform:
 
     def patch_resources(self, service: str, memory: str) -> ServiceHandle:
         return self.lab.recreate(service, mem_limit=memory)
+
+    def scale(self, service: str, replicas: int) -> int:
+        """``kubectl scale --replicas=N``: 0 stops it; N>1 adds replicas behind its names."""
+        return self.lab.scale(service, replicas)
+
+    def rollout_undo(self, service: str) -> ServiceHandle:
+        """``kubectl rollout undo``: the previous revision's environment and memory limit."""
+        return self.lab.rollout_undo(service)
+
+    def rotate_secret(self, secret: str, values: Mapping[str, str]) -> list[ServiceHandle]:
+        """``kubectl create secret ... --dry-run -o yaml | kubectl apply`` then a rollout restart
+        of every service that reads it: the new values reach them as environment. Values are
+        never printed; only keys of ``secret`` are accepted."""
+        if secret not in SECRETS:
+            raise ConfigError(
+                f"unknown secret {secret!r}", hint=f"the lab's secrets are: {', '.join(SECRETS)}"
+            )
+        keys, consumers = SECRETS[secret]
+        unknown = sorted(set(values) - set(keys))
+        if unknown or not values:
+            raise ConfigError(
+                f"rotate_secret {secret}: {', '.join(unknown) or 'no key given'}",
+                hint=f"its keys are: {', '.join(keys)}",
+            )
+        return [self.lab.recreate(name, env=dict(values)) for name in consumers]
 
     def delete_pod(self, service: str) -> None:
         """Kill the container and start it again, as the Deployment's controller would."""
