@@ -2,9 +2,10 @@
 
 ``kubectl rollout restart`` is a recreate of the container; ``kubectl set env`` and
 ``kubectl patch ... resources`` recreate it with the change; ``kubectl delete pod`` kills it
-and starts it again as a controller would; ``kubectl exec`` is ``docker exec``; ``kubectl scale`` stops the container (0) or adds
-replicas behind the same network names; ``kubectl rollout undo`` returns to the previous
-revision; a rotated secret reaches its consumers through a rollout.
+and starts it again as a controller would; ``kubectl exec`` is ``docker exec``;
+``kubectl scale`` stops the container (0) or adds replicas behind the same network names;
+``kubectl rollout undo`` returns to the previous revision; a rotated secret reaches its
+consumers through a rollout.
 """
 
 from __future__ import annotations
