@@ -32,11 +32,13 @@ _HANDLERS = pytest.StashKey[list[Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from drillbook.environments import ENVIRONMENTS  # light: no Docker client imported
+
     group = parser.getgroup("drillbook")
     group.addoption(
         "--drill-env",
         default="docker",
-        choices=("docker",),
+        choices=ENVIRONMENTS.names(),
         help="where drills run (default: docker; kubernetes comes with its tier)",
     )
     group.addoption(

@@ -11,6 +11,7 @@ from typing import Any
 from drillbook.cli._table import table
 from drillbook.drills import DrillRunner, default_runbook
 from drillbook.drills.catalog import docker_drills, select
+from drillbook.environments import ENVIRONMENTS
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
 from drillbook.reporting import AllureResults, JsonJournal, JUnitXml, RunEventHandler
 from drillbook.runbook import Runbook, load_runbook, render_runbook, runbook_to_json
@@ -25,7 +26,10 @@ def register(sub: Any) -> None:
         "drills", nargs="*", metavar="DRILL", help="drill or alert names (default: all)"
     )
     run.add_argument(
-        "--env", default="docker", choices=("docker",), help="lab backend (default docker)"
+        "--env",
+        default="docker",
+        choices=ENVIRONMENTS.names(),
+        help="lab backend (default docker)",
     )
     run.add_argument(
         "--profile",

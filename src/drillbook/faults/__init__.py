@@ -5,8 +5,25 @@ from drillbook.faults.container import HangProcess, KillContainer, StopContainer
 from drillbook.faults.exchange import ExchangeRateLimited, ExchangeUnreachable, PriceShock
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.resources import MemoryLimit
+from drillbook.registry import Registry
+
+#: every fault by the name plans, schedules and experiments use for it
+FAULTS: Registry[Fault] = Registry("fault")
+for _name, _cls in (
+    ("kill_container", KillContainer),
+    ("stop_container", StopContainer),
+    ("hang_process", HangProcess),
+    ("disconnect_network", DisconnectNetwork),
+    ("block_peer", BlockPeer),
+    ("memory_limit", MemoryLimit),
+    ("exchange_rate_limited", ExchangeRateLimited),
+    ("exchange_unreachable", ExchangeUnreachable),
+    ("price_shock", PriceShock),
+):
+    FAULTS.add(_name, _cls)
 
 __all__ = [
+    "FAULTS",
     "BlockPeer",
     "DisconnectNetwork",
     "ExchangeRateLimited",

@@ -9,9 +9,10 @@ from drillbook.environments._health import look
 from drillbook.environments.docker import DockerLab
 from drillbook.environments.services import service as service_spec
 from drillbook.errors import LabError
+from drillbook.registry import Registry
 from drillbook.waiting import Check
 
-__all__ = ["HttpProbe", "Probe", "ServiceHealthy"]
+__all__ = ["PROBES", "HttpProbe", "Probe", "ServiceHealthy"]
 
 
 @runtime_checkable
@@ -74,3 +75,9 @@ class HttpProbe:
         except OSError as exc:
             return Check(False, f"GET {self.path}: {type(exc).__name__}")
         return Check(status == self.expect, f"GET {self.path} -> {status}")
+
+
+#: every probe by the name plans and experiments use for it
+PROBES: Registry[Probe] = Registry("probe")
+PROBES.add("service_healthy", ServiceHealthy)
+PROBES.add("http", HttpProbe)
