@@ -43,7 +43,17 @@ def test_database_down(drill: object, name: str) -> None:
     assert result.steady_after
 
 
-@pytest.mark.parametrize("name", ["backend-killed", "postgres-killed", "backend-cut-from-postgres"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "backend-killed",
+        "postgres-killed",
+        "backend-cut-from-postgres",
+        "exchange-key-revoked",
+        "high-risk-exposure",
+        "lock-contention",
+    ],
+)
 def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name: str) -> None:
     result = DrillRunner(lab, STRICT).run(sabotaged(name))
     with pytest.raises(SLABreached) as info:
@@ -56,10 +66,29 @@ def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name
 
 
 @pytest.mark.drill("ExchangeConnectionLost")
-def test_exchange_rate_limited(drill: object) -> None:
-    result: DrillResult = drill(CATALOG["exchange-rate-limited"])  # type: ignore[operator]
+@pytest.mark.parametrize("name", ["exchange-rate-limited", "exchange-key-revoked"])
+def test_exchange_connection_lost(drill: object, name: str) -> None:
+    result: DrillResult = drill(CATALOG[name])  # type: ignore[operator]
     assert result.steady_after
     assert "time_to_detect" in result.measured
+
+
+@pytest.mark.drill("HighRiskExposure")
+def test_high_risk_exposure(drill: object) -> None:
+    """Respond < 1 min, positions closed < 5 min (tightened by the profile), new positions
+    halted: the invariant finds no open position after the halt."""
+    result: DrillResult = drill(CATALOG["high-risk-exposure"])  # type: ignore[operator]
+    assert result.steady_after
+    assert list(result.steps)[:2] == [
+        "kubectl set env deployment/backend EMERGENCY_RISK_MODE=true MAX_POSITION_SIZE_PERCENT=1",
+        "POST :3000/api/risk/emergency-close",
+    ]
+
+
+@pytest.mark.drill("SlowQueries")
+def test_lock_contention(drill: object) -> None:
+    result: DrillResult = drill(CATALOG["lock-contention"])  # type: ignore[operator]
+    assert result.steady_after
 
 
 @pytest.mark.parametrize("name", ["backend-killed", "postgres-killed"])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from drillbook.detection import AlertTimeout, Detection
-from drillbook.environments.docker import DockerLab
+from drillbook.detection import AlertTimeout, Detection, Responder
+from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.faults import ExchangeUnreachable, PriceShock
 from drillbook.probes import ServiceHealthy
 from drillbook.waiting import Check, Wait
@@ -212,3 +212,20 @@ def test_drillbook_alerts_shows_rules_firing_and_history(lab: DockerLab) -> None
     ).stdout
     assert "5.5s = 0s signal + 1s scrape + 1s evaluation + 3s for" in text
     assert "firing now: nothing" in text
+
+
+def test_auto_remediation_restarts_the_backend_when_trading_bot_down_fires(
+    lab: DockerLab, detection: Detection
+) -> None:
+    """The responder's auto-remediation mode: the alert fires, the runbook's automation runs
+    (a rollout restart of the backend), the service comes back and the alert resolves."""
+    platform = DockerPlatform(lab)
+    with Responder(detection, {"TradingBotDown": lambda e: platform.restart("backend")}) as r:
+        mark = detection.mark()
+        lab.container("backend").kill()
+        response = r.wait_for_response("TradingBotDown", timeout_s=30)
+    assert response is not None
+    assert response.ok, response.error
+    assert response.started_at >= response.event.received_at
+    assert ServiceHealthy("backend").check(lab).ok
+    detection.wait_for_alert("TradingBotDown", "resolved", since=mark)

@@ -42,5 +42,10 @@ class Drill:
     invariants: tuple[Invariant, ...] = ()
     description: str = ""
     services: tuple[str, ...] = field(default=())  # what the drill needs in the lab
-    # untimed, after the revert: undo what the remediation changed, so the lab is left as found
+    # untimed, before the steady-state check: put the lab in the drill's starting condition
+    setup: tuple[Step, ...] = field(default=())
+    # untimed, after the revert: undo what setup and remediation changed (lab left as found)
     teardown: tuple[Step, ...] = field(default=())
+    # False when the alert rightly stays firing after the mitigation (an exchange still in
+    # maintenance while the bot simulates): time_to_clear is then not asserted
+    alert_clears_on_recovery: bool = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from drillbook.detection import AlertTimeout, Detection, DetectionBound
@@ -21,6 +22,14 @@ from drillbook.waiting import Check, Wait
 __all__ = ["DrillRunner"]
 
 POLL_S = 0.1  # probes poll at 10 Hz while waiting: phase times are accurate to ~100 ms
+
+
+@dataclass
+class _Progress:
+    """What a drill has changed so far: the revert undoes exactly that."""
+
+    injected: bool = False  # the fault was injected (revert it)
+    lab_changed: bool = False  # setup changed the lab (run the teardown)
 
 
 class DrillRunner:
@@ -60,11 +69,14 @@ class DrillRunner:
         bound: DetectionBound | None,
         clock: IncidentClock,
         mark: Callable[..., None],
-        injected: list[bool],
+        progress: _Progress,
     ) -> None:
         """Steady state, inject, detect (probe, then alert), respond, recover, clear, verify."""
         detection = self.detection if bound is not None else None
         since = 0  # the responder's history position before the fault
+        progress.lab_changed = bool(drill.setup)
+        for step in drill.setup:
+            step.run(self.platform)
         Wait(timeout_s=30, poll_s=POLL_S).until(
             lambda: self._all_ok(drill),
             "steady state before the drill",
@@ -74,7 +86,7 @@ class DrillRunner:
             detection.wait_quiet(timeout_s=60)
             since = detection.mark()
         mark(Phase.STEADY_STATE)
-        injected[0] = True
+        progress.injected = True
         drill.fault.inject(self.lab)
         mark(Phase.INJECTED, drill.fault.name)
         Wait(timeout_s=30, poll_s=POLL_S).until(
@@ -95,7 +107,7 @@ class DrillRunner:
             step.run(self.platform)
             mark(Phase.STEP_FINISHED, step=step.name)
         self._await_recovery(drill, budgets, clock, mark)
-        if detection is not None and bound is not None:
+        if detection is not None and bound is not None and drill.alert_clears_on_recovery:
             self._await_alert(drill, bound, since, "resolved", Phase.RECOVERED, clock, mark)
         for invariant in drill.invariants:
             check = invariant.check(self.platform)
@@ -119,12 +131,15 @@ class DrillRunner:
             # computed from the lab's intervals and the rule, not from the runbook: never tightened
             budgets += [
                 Budget("time_to_alert", bound.fire_s, f"detection bound {bound.explain()}"),
-                Budget(
-                    "time_to_clear",
-                    bound.resolve_s,
-                    f"resolution bound {bound.explain('resolved')}",
-                ),
             ]
+            if drill.alert_clears_on_recovery:
+                budgets.append(
+                    Budget(
+                        "time_to_clear",
+                        bound.resolve_s,
+                        f"resolution bound {bound.explain('resolved')}",
+                    )
+                )
         clock = IncidentClock(clock=self._clock_fn)
         result = DrillResult(drill.name, drill.alert, "failed", clock.marks, budgets)
         started = self._clock_fn()
@@ -133,9 +148,9 @@ class DrillRunner:
         def mark(phase: Phase, detail: str = "", **kw: object) -> None:
             self._emit("phase", drill, clock.mark(phase, detail, **kw))  # type: ignore[arg-type]
 
-        injected = [False]
+        progress = _Progress()
         try:
-            self._drive(drill, budgets, bound, clock, mark, injected)
+            self._drive(drill, budgets, bound, clock, mark, progress)
             result.outcome = "passed"
         except SLABreached as exc:
             result.outcome, result.error = "breached", str(exc)
@@ -146,8 +161,8 @@ class DrillRunner:
         except (DrillbookError, Exception) as exc:
             result.outcome, result.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
-            if injected[0]:
-                self._revert(drill, result, mark)
+            if progress.injected or progress.lab_changed:
+                self._revert(drill, result, mark, fault=progress.injected)
             result.breaches = evaluate(clock, budgets) if result.outcome != "aborted" else []
             for breach in result.breaches:
                 self._emit("breach", drill, breach)
@@ -222,11 +237,14 @@ class DrillRunner:
             f"{_source(budgets, 'time_to_recover')}; last observed: {last.detail}",
         )
 
-    def _revert(self, drill: Drill, result: DrillResult, mark: Callable[..., None]) -> None:
+    def _revert(
+        self, drill: Drill, result: DrillResult, mark: Callable[..., None], *, fault: bool = True
+    ) -> None:
         try:
-            drill.fault.revert(self.lab)
-            result.reverted = True
-            mark(Phase.REVERTED, drill.fault.name)
+            if fault:
+                drill.fault.revert(self.lab)
+                result.reverted = True
+                mark(Phase.REVERTED, drill.fault.name)
             for step in drill.teardown:
                 step.run(self.platform)
         except Exception as exc:  # report, never hide: the lab may need `drillbook lab clean`

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from drillbook.drills._budgets import budgets_for
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.environments.docker import DockerPlatform
-from drillbook.errors import ConfigError
+from drillbook.errors import ConfigError, LabError
 from drillbook.faults import (
     BlockPeer,
     DisconnectNetwork,
@@ -20,8 +20,9 @@ from drillbook.faults import (
     KillContainer,
     MemoryLimit,
 )
-from drillbook.faults.exchange import admin_for
-from drillbook.probes import ServiceHealthy
+from drillbook.faults.database import LockHeld
+from drillbook.faults.exchange import KeyRevoked, PriceShock, admin_for, new_exchange_key
+from drillbook.probes import ExchangeConnected, ExposureBelow, ServiceHealthy
 from drillbook.runbook import Runbook
 from drillbook.waiting import Check
 
@@ -51,11 +52,67 @@ def _step(name: str, run: Callable[[DockerPlatform], object], runbook: str) -> S
     return Step(name, run, runbook)
 
 
+def _no_open_positions(platform: DockerPlatform) -> Check:
+    rows = platform.sql("SELECT count(*) FROM positions WHERE status = 'open'")
+    return Check(rows == [(0,)], f"open positions: {rows[0][0] if rows else '?'}")
+
+
+NO_OPEN_POSITIONS = Invariant(
+    "no position open while ALLOW_NEW_POSITIONS=false", _no_open_positions
+)
+
+
+def _wait_for_exposure(platform: DockerPlatform) -> None:
+    """Setup: positions held and open, so a price move has something to move."""
+    from drillbook.waiting import Wait
+
+    def built() -> Check:
+        status, risk = platform.http_call("backend", "api", "/api/risk")
+        if status != 200:
+            return Check(False, f"GET /api/risk -> {status}")
+        ratio, limit = float(risk["exposure_ratio"]), float(risk["exposure_limit_ratio"])
+        return Check(ratio >= 0.2 * limit, f"exposure {ratio:.3f} of limit {limit:g}")
+
+    Wait(timeout_s=60, poll_s=0.25).until(built, "the bot to hold positions")
+
+
+def _emergency_close(platform: DockerPlatform) -> None:
+    status, body = platform.http_call(
+        "backend",
+        "api",
+        "/api/risk/emergency-close",
+        method="POST",
+        body={"reason": "high_risk_exposure"},
+    )
+    if status != 200 or body.get("failed"):
+        raise LabError(f"emergency close answered {status}: {body}")
+
+
+def _terminate_blockers(platform: DockerPlatform) -> None:
+    """Find the session the bot's queries wait on (pg_blocking_pids of every lock waiter) and
+    end it, as the runbook's "Kill long-running queries" does with pg_terminate_backend."""
+    rows = platform.sql(
+        "SELECT pg_terminate_backend(b) FROM (SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS b"
+        " FROM pg_stat_activity WHERE datname = 'trading_bot' AND wait_event_type = 'Lock') s"
+    )
+    if not rows:
+        raise LabError("no session blocks another: nothing to terminate")
+
+
+def _rotate_key(exchange: str) -> Callable[[DockerPlatform], object]:
+    def rotate(platform: DockerPlatform) -> object:
+        new = new_exchange_key(platform.lab, exchange)  # "generate new keys" at the exchange
+        return platform.rotate_secret("exchange-api-secrets", new)
+
+    return rotate
+
+
 def docker_drills(runbook: Runbook) -> list[Drill]:
     """Every drill of the catalogue with budgets from ``runbook``."""
     tbd = budgets_for(runbook, "TradingBotDown")
     ecl = budgets_for(runbook, "ExchangeConnectionLost")
     dbd = budgets_for(runbook, "DatabaseDown")
+    hre = budgets_for(runbook, "HighRiskExposure")
     restart = _step(
         "kubectl rollout restart deployment/backend",
         lambda p: p.restart("backend"),
@@ -170,6 +227,107 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             dbd,
             (INTEGRITY,),
             "postgres taken off the lab network; peers cannot resolve it",
+        ),
+        Drill(
+            "high-risk-exposure",
+            "HighRiskExposure",
+            PriceShock(percent=400),
+            (ExposureBelow(0.8), ServiceHealthy("backend")),
+            (
+                _step(
+                    "kubectl set env deployment/backend EMERGENCY_RISK_MODE=true "
+                    "MAX_POSITION_SIZE_PERCENT=1",
+                    lambda p: p.set_env(
+                        "backend",
+                        {"EMERGENCY_RISK_MODE": "true", "MAX_POSITION_SIZE_PERCENT": "1"},
+                    ),
+                    "HighRiskExposure resolution 1 (Immediate Risk Reduction)",
+                ),
+                _step(
+                    "POST :3000/api/risk/emergency-close",
+                    _emergency_close,
+                    "HighRiskExposure resolution 2 (Close High-Risk Positions)",
+                ),
+                _step(
+                    "kubectl set env deployment/backend ALLOW_NEW_POSITIONS=false "
+                    "SIGNAL_GENERATION_ENABLED=false",
+                    lambda p: p.set_env(
+                        "backend",
+                        {"ALLOW_NEW_POSITIONS": "false", "SIGNAL_GENERATION_ENABLED": "false"},
+                    ),
+                    "HighRiskExposure resolution 3 (Halt New Trading)",
+                ),
+                _step(
+                    "kubectl set env deployment/backend MAX_POSITION_SIZE_PERCENT=2",
+                    lambda p: p.set_env("backend", {"MAX_POSITION_SIZE_PERCENT": "2"}),
+                    "HighRiskExposure resolution 4 (Gradually re-enable with lower limits)",
+                ),
+            ),
+            hre,
+            (INTEGRITY, NO_OPEN_POSITIONS),
+            "a +400% pump on every held symbol pushes exposure over 80% of the limit; "
+            "emergency risk mode, close everything, halt new positions, re-enable gradually",
+            setup=(
+                _step(
+                    "hold positions (HOLD_TICKS=10000)",
+                    lambda p: p.set_env("backend", {"HOLD_TICKS": "10000"}),
+                    "",
+                ),
+                _step("wait until the bot holds positions", _wait_for_exposure, ""),
+            ),
+            teardown=(
+                _step(
+                    "back to normal trading",
+                    lambda p: p.set_env(
+                        "backend",
+                        {
+                            "HOLD_TICKS": "4",
+                            "EMERGENCY_RISK_MODE": None,
+                            "MAX_POSITION_SIZE_PERCENT": None,
+                            "ALLOW_NEW_POSITIONS": None,
+                            "SIGNAL_GENERATION_ENABLED": None,
+                        },
+                    ),
+                    "",
+                ),
+            ),
+        ),
+        Drill(
+            "exchange-key-revoked",
+            "ExchangeConnectionLost",
+            KeyRevoked("binance"),
+            (ExchangeConnected("binance"), ServiceHealthy("backend")),
+            (
+                _step(
+                    "kubectl create secret generic exchange-api-secrets ... | kubectl apply -f -; "
+                    "kubectl rollout restart deployment/backend",
+                    _rotate_key("binance"),
+                    "ExchangeConnectionLost resolution 1 (If API Key Issues)",
+                ),
+            ),
+            ecl,
+            (INTEGRITY,),
+            "the exchange refuses the bot's Binance key; new key for the same account, secret "
+            "updated, rollout; the bot fails over to KuCoin meanwhile",
+        ),
+        Drill(
+            "lock-contention",
+            "SlowQueries",
+            LockHeld("positions"),
+            BACKEND,
+            (
+                _step(
+                    "SELECT pg_terminate_backend(<pid>)",
+                    _terminate_blockers,
+                    "Slow Database Queries resolution 1 (Kill long-running queries)",
+                ),
+            ),
+            # the runbook gives the performance section no times; the bot stalls behind the
+            # lock, which is TradingBotDown, so its budgets apply
+            tbd,
+            (INTEGRITY,),
+            "a session holds ACCESS EXCLUSIVE on positions; the bot's trading loop stalls; "
+            "find the blocker and terminate it",
         ),
     ]
 

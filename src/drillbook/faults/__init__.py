@@ -2,7 +2,14 @@
 
 from drillbook.faults._base import Fault
 from drillbook.faults.container import HangProcess, KillContainer, StopContainer
-from drillbook.faults.exchange import ExchangeRateLimited, ExchangeUnreachable, PriceShock
+from drillbook.faults.database import LockHeld
+from drillbook.faults.exchange import (
+    ExchangeMaintenance,
+    ExchangeRateLimited,
+    ExchangeUnreachable,
+    KeyRevoked,
+    PriceShock,
+)
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.resources import MemoryLimit
 from drillbook.registry import Registry
@@ -19,6 +26,9 @@ for _name, _cls in (
     ("exchange_rate_limited", ExchangeRateLimited),
     ("exchange_unreachable", ExchangeUnreachable),
     ("price_shock", PriceShock),
+    ("exchange_maintenance", ExchangeMaintenance),
+    ("key_revoked", KeyRevoked),
+    ("lock_held", LockHeld),
 ):
     FAULTS.add(_name, _cls)
 
@@ -26,11 +36,14 @@ __all__ = [
     "FAULTS",
     "BlockPeer",
     "DisconnectNetwork",
+    "ExchangeMaintenance",
     "ExchangeRateLimited",
     "ExchangeUnreachable",
     "Fault",
     "HangProcess",
+    "KeyRevoked",
     "KillContainer",
+    "LockHeld",
     "MemoryLimit",
     "PriceShock",
     "StopContainer",

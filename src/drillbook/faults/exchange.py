@@ -10,8 +10,10 @@ from drillbook.waiting import Check
 from fake_exchange.client import AdminClient, AdminError
 
 __all__ = [
+    "ExchangeMaintenance",
     "ExchangeRateLimited",
     "ExchangeUnreachable",
+    "KeyRevoked",
     "PriceShock",
     "admin_for",
     "current_exchange_key",
@@ -111,6 +113,51 @@ class PriceShock:
                 admin.price_shock(symbol, inverse)
         except (AdminError, OSError, KeyError):
             return
+
+
+@dataclass(frozen=True)
+class ExchangeMaintenance:
+    """The exchange is down for maintenance (Binance 503 / system status 1, KuCoin
+    ``status: close``) until reverted: the runbook's "If Exchange Maintenance"."""
+
+    exchange: str = "both"
+
+    @property
+    def name(self) -> str:
+        return f"{self.exchange} in maintenance"
+
+    def inject(self, lab: DockerLab) -> None:
+        admin_for(lab).maintenance(self.exchange)
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        kinds = [f["kind"] for f in admin_for(lab).faults()]
+        return Check("maintenance" in kinds, f"active faults: {kinds}")
+
+    def revert(self, lab: DockerLab) -> None:
+        _reset(lab)
+
+
+@dataclass(frozen=True)
+class KeyRevoked:
+    """The exchange refuses the backend's current API key for ``exchange`` (leaked and
+    disabled, or expired). Revert lifts the revocation."""
+
+    exchange: str = "binance"
+
+    @property
+    def name(self) -> str:
+        return f"{self.exchange} API key revoked"
+
+    def inject(self, lab: DockerLab) -> None:
+        key = current_exchange_key(lab, self.exchange)
+        admin_for(lab).revoke_key(key, self.exchange)
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        kinds = [f["kind"] for f in admin_for(lab).faults()]
+        return Check("revoke_key" in kinds, f"active faults: {kinds}")
+
+    def revert(self, lab: DockerLab) -> None:
+        _reset(lab)
 
 
 def new_exchange_key(lab: DockerLab, exchange: str) -> dict[str, str]:

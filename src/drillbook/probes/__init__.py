@@ -12,7 +12,14 @@ from drillbook.errors import LabError
 from drillbook.registry import Registry
 from drillbook.waiting import Check
 
-__all__ = ["PROBES", "HttpProbe", "Probe", "ServiceHealthy"]
+__all__ = [
+    "PROBES",
+    "ExchangeConnected",
+    "ExposureBelow",
+    "HttpProbe",
+    "Probe",
+    "ServiceHealthy",
+]
 
 
 @runtime_checkable
@@ -77,7 +84,73 @@ class HttpProbe:
         return Check(status == self.expect, f"GET {self.path} -> {status}")
 
 
+def _get_json(url: str, timeout_s: float) -> object:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # loopback only
+        return json.load(resp)
+
+
+@dataclass(frozen=True)
+class ExposureBelow:
+    """The bot's exposure (open notional / equity, ``GET :3000/api/risk``) is below
+    ``fraction`` of its limit: HighRiskExposure's condition is false."""
+
+    fraction: float = 0.8
+    timeout_s: float = 2.0
+
+    @property
+    def name(self) -> str:
+        return f"exposure below {self.fraction:.0%} of the limit"
+
+    def check(self, lab: DockerLab) -> Check:
+        try:
+            url = lab.services()["backend"].endpoint("api").url + "/api/risk"
+            risk = _get_json(url, self.timeout_s)
+            assert isinstance(risk, dict)
+            ratio = float(risk["exposure_ratio"])
+            limit = float(risk["exposure_limit_ratio"])
+        except Exception as exc:  # no answer is not a pass
+            return Check(False, f"GET /api/risk: {type(exc).__name__}: {exc}")
+        return Check(
+            ratio < self.fraction * limit,
+            f"exposure {ratio:.3f} against {self.fraction:g} x limit {limit:g}",
+        )
+
+
+@dataclass(frozen=True)
+class ExchangeConnected:
+    """The backend's own view (``GET :8080/health``): its calls to ``exchange`` succeed."""
+
+    exchange: str
+    timeout_s: float = 2.0
+
+    @property
+    def name(self) -> str:
+        return f"backend connected to {self.exchange}"
+
+    def check(self, lab: DockerLab) -> Check:
+        import urllib.error
+
+        try:
+            url = lab.services()["backend"].endpoint("health").url + "/health"
+            try:
+                health = _get_json(url, self.timeout_s)
+            except urllib.error.HTTPError as exc:  # 503 still carries the body
+                import json
+
+                health = json.loads(exc.read())
+            assert isinstance(health, dict)
+            dep = health["dependencies"][self.exchange]
+        except Exception as exc:
+            return Check(False, f"GET /health: {type(exc).__name__}: {exc}")
+        return Check(bool(dep.get("up")), f"{self.exchange}: {dep}")
+
+
 #: every probe by the name plans and experiments use for it
 PROBES: Registry[Probe] = Registry("probe")
 PROBES.add("service_healthy", ServiceHealthy)
 PROBES.add("http", HttpProbe)
+PROBES.add("exposure_below", ExposureBelow)
+PROBES.add("exchange_connected", ExchangeConnected)
