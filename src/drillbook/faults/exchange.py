@@ -26,6 +26,12 @@ def admin_for(lab: DockerLab) -> AdminClient:
     return AdminClient(lab.services()["exchange"].endpoint("admin").url)
 
 
+def _active(lab: DockerLab, kind: str) -> Check:
+    """Whether the fake exchange lists a fault of ``kind`` as active."""
+    kinds = [f["kind"] for f in admin_for(lab).faults()]
+    return Check(kind in kinds, f"active faults: {kinds}")
+
+
 def _reset(lab: DockerLab) -> None:
     try:
         admin_for(lab).reset()
@@ -49,8 +55,7 @@ class ExchangeRateLimited:
         admin_for(lab).rate_limit(self.exchange, duration_s=self.duration_s)
 
     def verify_active(self, lab: DockerLab) -> Check:
-        kinds = [f["kind"] for f in admin_for(lab).faults()]
-        return Check("rate_limit" in kinds, f"active faults: {kinds}")
+        return _active(lab, "rate_limit")
 
     def revert(self, lab: DockerLab) -> None:
         _reset(lab)
@@ -73,8 +78,7 @@ class ExchangeUnreachable:
         admin_for(lab).drop_connections(self.exchange, duration_s=self.duration_s)
 
     def verify_active(self, lab: DockerLab) -> Check:
-        kinds = [f["kind"] for f in admin_for(lab).faults()]
-        return Check("drop_connections" in kinds, f"active faults: {kinds}")
+        return _active(lab, "drop_connections")
 
     def revert(self, lab: DockerLab) -> None:
         _reset(lab)
@@ -130,8 +134,7 @@ class ExchangeMaintenance:
         admin_for(lab).maintenance(self.exchange)
 
     def verify_active(self, lab: DockerLab) -> Check:
-        kinds = [f["kind"] for f in admin_for(lab).faults()]
-        return Check("maintenance" in kinds, f"active faults: {kinds}")
+        return _active(lab, "maintenance")
 
     def revert(self, lab: DockerLab) -> None:
         _reset(lab)
@@ -153,8 +156,7 @@ class KeyRevoked:
         admin_for(lab).revoke_key(key, self.exchange)
 
     def verify_active(self, lab: DockerLab) -> Check:
-        kinds = [f["kind"] for f in admin_for(lab).faults()]
-        return Check("revoke_key" in kinds, f"active faults: {kinds}")
+        return _active(lab, "revoke_key")
 
     def revert(self, lab: DockerLab) -> None:
         _reset(lab)
