@@ -110,12 +110,22 @@ def test_bound_adds_every_term() -> None:
     rule = AlertRule(
         "TradingBotDown", "up == 0", for_s=3.0, annotations={"drillbook_signal_delay": "1s"}
     )
-    bound = detection_bound(rule, PipelineTiming(1.0, 1.0, 0.5, 2.0))
-    assert bound.fire_s == 1 + 1 + 1 + 3 + 0.5 + DELIVERY_ALLOWANCE_S
+    bound = detection_bound(rule, PipelineTiming(1.0, 1.0, 0.5, 2.0, scrape_timeout_s=0.8))
+    assert bound.fire_s == 1 + 1 + 0.8 + 1 + 3 + 0.5 + DELIVERY_ALLOWANCE_S
     assert bound.resolve_s == 1 + 1 + 1 + 2 + DELIVERY_ALLOWANCE_S
     assert bound.explain() == (
-        "7s = 1s signal + 1s scrape + 1s evaluation + 3s for + 0.5s group_wait + 0.5s delivery"
+        "7.8s = 1s signal + 1s scrape + 0.8s scrape_timeout + 1s evaluation + 3s for"
+        " + 0.5s group_wait + 0.5s delivery"
     )
+    assert bound.explain("resolved") == (
+        "5.5s = 1s signal + 1s scrape + 1s evaluation + 2s group_interval + 0.5s delivery"
+    )
+
+
+def test_an_unset_scrape_timeout_is_prometheus_default() -> None:
+    rule = AlertRule("A", "x")
+    assert detection_bound(rule, PipelineTiming(1.0)).scrape_timeout_s == 1.0
+    assert detection_bound(rule, PipelineTiming(60.0)).scrape_timeout_s == 10.0
 
 
 def test_for_rounds_up_to_whole_evaluations() -> None:

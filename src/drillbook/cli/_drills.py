@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.cli._table import table
-from drillbook.drills import DrillRunner, default_runbook
+from drillbook.drills import DrillRunner, default_runbook, lab_state, residue
 from drillbook.drills.catalog import docker_drills, select
 from drillbook.environments import ENVIRONMENTS
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
@@ -131,12 +131,18 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     results: list[DrillResult] = []
+    left: list[str] = []
     lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
     try:
+        before = lab_state(lab)
         runner = DrillRunner(lab, profile, handlers)
         for d in drills:
             print(f"  {d.name} ({d.alert})", file=sys.stderr)
             results.append(runner.run(d))
+        # no drill may leave residue: the lab must be as the run found it
+        left = residue(before, lab_state(lab))
+        base.mkdir(parents=True, exist_ok=True)
+        (base / "residue.json").write_text(json.dumps({"residue": left}, indent=2) + "\n")
     finally:
         for h in handlers:
             h.run_finished(results)
@@ -160,5 +166,11 @@ def _run(args: argparse.Namespace) -> int:
             ],
         )
     )
-    print(f"report: {base}/ (journal.json, junit.xml, allure-results/)")
-    return 0 if results and all(r.passed for r in results) else 1
+    if left:
+        print(f"residue: the drills left {len(left)} change(s) in the lab:", file=sys.stderr)
+        for line in left:
+            print(f"  {line}", file=sys.stderr)
+    else:
+        print("residue: none (the lab is as the run found it)")
+    print(f"report: {base}/ (journal.json, junit.xml, allure-results/, residue.json)")
+    return 0 if results and all(r.passed for r in results) and not left else 1

@@ -185,6 +185,9 @@ class Detection:
                 evaluation_interval_s=parse_duration(glob.get("evaluation_interval", "1m")),
                 group_wait_s=parse_duration(route.get("group_wait", "30s")),
                 group_interval_s=parse_duration(route.get("group_interval", "5m")),
+                scrape_timeout_s=(
+                    parse_duration(glob["scrape_timeout"]) if "scrape_timeout" in glob else None
+                ),
             )
         return self._timing
 

@@ -89,6 +89,14 @@ class PipelineTiming:
     evaluation_interval_s: float = 1.0
     group_wait_s: float = 0.0
     group_interval_s: float = 1.0
+    # None: as Prometheus does when unset, the smaller of 10s and the scrape interval
+    scrape_timeout_s: float | None = None
+
+    @property
+    def effective_scrape_timeout_s(self) -> float:
+        if self.scrape_timeout_s is None:
+            return min(10.0, self.scrape_interval_s)
+        return self.scrape_timeout_s
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,9 @@ class DetectionBound:
     group_wait_s: float
     group_interval_s: float
     delivery_s: float = DELIVERY_ALLOWANCE_S
+    # a target that hangs (process stopped, deadlocked) yields its `up == 0` sample only when
+    # the scrape times out: the worst case for firing waits for that too
+    scrape_timeout_s: float = 0.0
 
     @property
     def pending_s(self) -> float:
@@ -118,6 +129,7 @@ class DetectionBound:
         return round(
             self.signal_delay_s
             + self.scrape_interval_s
+            + self.scrape_timeout_s
             + self.evaluation_interval_s
             + self.pending_s
             + self.group_wait_s
@@ -140,15 +152,19 @@ class DetectionBound:
         return self.resolve_s if state == "resolved" else self.fire_s
 
     def explain(self, state: str = "firing") -> str:
-        terms = [
-            ("signal", self.signal_delay_s),
-            ("scrape", self.scrape_interval_s),
-            ("evaluation", self.evaluation_interval_s),
-        ]
+        terms = [("signal", self.signal_delay_s), ("scrape", self.scrape_interval_s)]
         if state == "resolved":
-            terms.append(("group_interval", self.group_interval_s))
+            terms += [
+                ("evaluation", self.evaluation_interval_s),
+                ("group_interval", self.group_interval_s),
+            ]
         else:
-            terms += [("for", self.pending_s), ("group_wait", self.group_wait_s)]
+            terms += [
+                ("scrape_timeout", self.scrape_timeout_s),
+                ("evaluation", self.evaluation_interval_s),
+                ("for", self.pending_s),
+                ("group_wait", self.group_wait_s),
+            ]
         terms.append(("delivery", self.delivery_s))
         parts = " + ".join(f"{value:g}s {name}" for name, value in terms)
         return f"{self.for_state(state):g}s = {parts}"
@@ -163,6 +179,7 @@ def detection_bound(rule: AlertRule, timing: PipelineTiming) -> DetectionBound:
         for_s=rule.for_s,
         group_wait_s=timing.group_wait_s,
         group_interval_s=timing.group_interval_s,
+        scrape_timeout_s=timing.effective_scrape_timeout_s,
     )
 
 

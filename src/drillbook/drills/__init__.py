@@ -2,6 +2,7 @@
 
 from drillbook.drills._budgets import budgets_for, default_runbook
 from drillbook.drills._model import Drill, Invariant, Step
+from drillbook.drills._residue import lab_state, residue
 from drillbook.drills._runner import DrillRunner
 from drillbook.reporting import RunEventHandler
 from drillbook.sla import DrillResult
@@ -15,4 +16,6 @@ __all__ = [
     "Step",
     "budgets_for",
     "default_runbook",
+    "lab_state",
+    "residue",
 ]

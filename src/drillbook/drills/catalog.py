@@ -21,7 +21,13 @@ from drillbook.faults import (
     MemoryLimit,
 )
 from drillbook.faults.database import LockHeld
-from drillbook.faults.exchange import KeyRevoked, PriceShock, admin_for, new_exchange_key
+from drillbook.faults.exchange import (
+    KeyRevoked,
+    PriceShock,
+    admin_for,
+    exchange_credentials,
+    new_exchange_key,
+)
 from drillbook.probes import ExchangeConnected, ExposureBelow, ServiceHealthy
 from drillbook.runbook import Runbook
 from drillbook.waiting import Check
@@ -52,14 +58,27 @@ def _step(name: str, run: Callable[[DockerPlatform], object], runbook: str) -> S
     return Step(name, run, runbook)
 
 
-def _no_open_positions(platform: DockerPlatform) -> Check:
-    rows = platform.sql("SELECT count(*) FROM positions WHERE status = 'open'")
-    return Check(rows == [(0,)], f"open positions: {rows[0][0] if rows else '?'}")
+def _halt_holds(platform: DockerPlatform) -> Check:
+    """No position opened since the backend runs with ALLOW_NEW_POSITIONS=false.
+
+    Not "no position open": the runbook closes positions (step 2) before it halts new ones
+    (step 3), and in between the bot, in emergency risk mode, may rightly open small positions
+    within its quarter headroom (a finding recorded in CONTRACT.md)."""
+    container = platform.lab.container("backend")
+    container.reload()
+    env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"] or [] if "=" in e)
+    if env.get("ALLOW_NEW_POSITIONS") != "false":
+        value = env.get("ALLOW_NEW_POSITIONS")
+        return Check(False, f"backend runs with ALLOW_NEW_POSITIONS={value}")
+    started = container.attrs["State"]["StartedAt"]  # RFC 3339 with nanoseconds
+    since = started[:26].rstrip("Z") + "Z"
+    rows = platform.sql(
+        "SELECT count(*) FROM positions WHERE opened_at > %s::timestamptz", (since,)
+    )
+    return Check(rows == [(0,)], f"positions opened after the halt ({since}): {rows[0][0]}")
 
 
-NO_OPEN_POSITIONS = Invariant(
-    "no position open while ALLOW_NEW_POSITIONS=false", _no_open_positions
-)
+HALT_HOLDS = Invariant("no position opened after ALLOW_NEW_POSITIONS=false", _halt_holds)
 
 
 def _wait_for_exposure(platform: DockerPlatform) -> None:
@@ -99,12 +118,33 @@ def _terminate_blockers(platform: DockerPlatform) -> None:
         raise LabError("no session blocks another: nothing to terminate")
 
 
-def _rotate_key(exchange: str) -> Callable[[DockerPlatform], object]:
+def _key_rotation(exchange: str) -> tuple[Step, Step, Step]:
+    """Setup (remember the key in use), the runbook's rotation, and the teardown that puts the
+    remembered key back, so the lab is left with the credentials it had."""
+    saved: dict[str, str] = {}
+
+    def remember(platform: DockerPlatform) -> None:
+        saved.clear()
+        saved.update(exchange_credentials(platform.lab, exchange))
+
     def rotate(platform: DockerPlatform) -> object:
         new = new_exchange_key(platform.lab, exchange)  # "generate new keys" at the exchange
         return platform.rotate_secret("exchange-api-secrets", new)
 
-    return rotate
+    def restore(platform: DockerPlatform) -> None:
+        if saved and exchange_credentials(platform.lab, exchange) != saved:
+            platform.rotate_secret("exchange-api-secrets", saved)
+
+    return (
+        _step(f"remember the {exchange} key in use", remember, ""),
+        _step(
+            "kubectl create secret generic exchange-api-secrets ... | kubectl apply -f -; "
+            "kubectl rollout restart deployment/backend",
+            rotate,
+            "ExchangeConnectionLost resolution 1 (If API Key Issues)",
+        ),
+        _step(f"put the original {exchange} key back", restore, ""),
+    )
 
 
 def docker_drills(runbook: Runbook) -> list[Drill]:
@@ -113,6 +153,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
     ecl = budgets_for(runbook, "ExchangeConnectionLost")
     dbd = budgets_for(runbook, "DatabaseDown")
     hre = budgets_for(runbook, "HighRiskExposure")
+    rotation = _key_rotation("binance")
     restart = _step(
         "kubectl rollout restart deployment/backend",
         lambda p: p.restart("backend"),
@@ -264,7 +305,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
                 ),
             ),
             hre,
-            (INTEGRITY, NO_OPEN_POSITIONS),
+            (INTEGRITY, HALT_HOLDS),
             "a +400% pump on every held symbol pushes exposure over 80% of the limit; "
             "emergency risk mode, close everything, halt new positions, re-enable gradually",
             setup=(
@@ -297,18 +338,13 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             "ExchangeConnectionLost",
             KeyRevoked("binance"),
             (ExchangeConnected("binance"), ServiceHealthy("backend")),
-            (
-                _step(
-                    "kubectl create secret generic exchange-api-secrets ... | kubectl apply -f -; "
-                    "kubectl rollout restart deployment/backend",
-                    _rotate_key("binance"),
-                    "ExchangeConnectionLost resolution 1 (If API Key Issues)",
-                ),
-            ),
+            (rotation[1],),
             ecl,
             (INTEGRITY,),
             "the exchange refuses the bot's Binance key; new key for the same account, secret "
             "updated, rollout; the bot fails over to KuCoin meanwhile",
+            setup=(rotation[0],),
+            teardown=(rotation[2],),
         ),
         Drill(
             "lock-contention",

@@ -17,6 +17,7 @@ __all__ = [
     "PriceShock",
     "admin_for",
     "current_exchange_key",
+    "exchange_credentials",
     "new_exchange_key",
 ]
 
@@ -185,6 +186,13 @@ def new_exchange_key(lab: DockerLab, exchange: str) -> dict[str, str]:
         account_of=env[f"{prefix}_API_KEY"],
     )
     return new
+
+
+def exchange_credentials(lab: DockerLab, exchange: str) -> dict[str, str]:
+    """The backend's current ``exchange-api-secrets`` entries for ``exchange`` (secret values:
+    keep them in memory, never print them)."""
+    prefix = exchange.upper()
+    return {k: v for k, v in _backend_env(lab).items() if k.startswith(f"{prefix}_API_")}
 
 
 def current_exchange_key(lab: DockerLab, exchange: str) -> str:

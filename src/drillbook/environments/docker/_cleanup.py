@@ -15,9 +15,11 @@ def list_resources(client: docker.DockerClient) -> list[Resource]:
     """Every container, network and volume in the engine that carries drillbook's labels."""
     flt = {"label": "drillbook.managed=true"}
     found: list[Resource] = []
+    # sparse: one listing call, no per-container inspect that races a container
+    # being removed while we look (a lab tearing down, another run's clean)
     found += [
-        Resource("container", c.name or "", c.labels)
-        for c in client.containers.list(all=True, filters=flt)
+        Resource("container", _sparse_name(c.attrs), c.attrs.get("Labels") or {})
+        for c in client.containers.list(all=True, filters=flt, sparse=True)
     ]
     found += [
         Resource("network", n.name or "", n.attrs.get("Labels") or {})
@@ -28,6 +30,13 @@ def list_resources(client: docker.DockerClient) -> list[Resource]:
         for v in client.volumes.list(filters=flt)
     ]
     return found
+
+
+def _sparse_name(attrs: dict[str, object]) -> str:
+    names = attrs.get("Names")
+    if isinstance(names, list) and names:
+        return str(names[0]).lstrip("/")
+    return str(attrs.get("Id", ""))
 
 
 def clean_leftovers(client: docker.DockerClient, lab: str | None = None) -> list[Resource]:

@@ -105,11 +105,11 @@ class DockerPlatform:
             raise LabError(f"`{' '.join(argv)}` in {service} exited {code}: {text.strip()[-500:]}")
         return ExecResult(int(code), text)
 
-    def sql(self, query: str) -> list[tuple[Any, ...]]:
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         import psycopg
 
         with psycopg.connect(self.lab.services()["postgres"].url, connect_timeout=5) as conn:
-            cur = conn.execute(query)
+            cur = conn.execute(query, params)
             return list(cur.fetchall()) if cur.description else []
 
     def http_call(
