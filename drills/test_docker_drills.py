@@ -52,6 +52,9 @@ def test_database_down(drill: object, name: str) -> None:
         "exchange-key-revoked",
         "high-risk-exposure",
         "lock-contention",
+        "exchanges-lost",
+        "backend-cut-from-exchanges",
+        "suspected-breach",
     ],
 )
 def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name: str) -> None:
@@ -71,6 +74,57 @@ def test_exchange_connection_lost(drill: object, name: str) -> None:
     result: DrillResult = drill(CATALOG[name])  # type: ignore[operator]
     assert result.steady_after
     assert "time_to_detect" in result.measured
+
+
+@pytest.mark.drill("ExchangeConnectionLost")
+@pytest.mark.parametrize("name", ["exchanges-lost", "backend-cut-from-exchanges"])
+def test_exchanges_lost_or_cut_off(drill: object, name: str) -> None:
+    """Both exchanges gone (outage: simulate, escalate) or cut off by a partition: recovered
+    within budget, and the ledger matches the exchange's fills (nothing traded twice)."""
+    result: DrillResult = drill(CATALOG[name])  # type: ignore[operator]
+    assert result.steady_after
+    assert result.reverted
+
+
+@pytest.mark.drill("Suspected Breach")
+def test_suspected_breach(drill: object, lab: DockerLab, request: pytest.FixtureRequest) -> None:
+    """Each stage within its runbook window (tightened by the profile), contained, evidence
+    captured without a secret in it."""
+    result: DrillResult = drill(CATALOG["suspected-breach"])  # type: ignore[operator]
+    assert result.steady_after
+    evidence_dir = request.config.rootpath / "reports" / "evidence" / request.node.name
+    for stage in ("Immediate Actions", "Investigation", "Containment"):
+        assert f"window:{stage}" in result.measured
+    windows = {b.measure: b.seconds for b in result.budgets}
+    assert result.measured["window:Immediate Actions"] <= windows["window:Immediate Actions"]
+    env = dict(e.split("=", 1) for e in lab.container("backend").attrs["Config"]["Env"] if "=" in e)
+    secrets = [v for k, v in env.items() if k.endswith(("_SECRET", "PASSPHRASE", "_URL")) and v]
+    assert len(secrets) >= 3
+    evidence = sorted(p for p in evidence_dir.iterdir())
+    assert any(p.name.startswith("audit-logs-24h") for p in evidence)
+    assert "unknown:203.0.113.66" in (evidence_dir / "audit-logs-24h.tsv").read_text()
+    for path in evidence:
+        text = path.read_text()
+        leaked = [k for k, v in env.items() if v in secrets and v in text]
+        assert not leaked, f"{path.name} shows the value of {leaked}"
+
+
+def test_a_stage_over_its_window_breaches_naming_the_stage(lab: DockerLab) -> None:
+    """A slow step in Immediate Actions: the drill breaches window:Immediate Actions, says by
+    how much and which runbook line set the window."""
+    base = CATALOG["suspected-breach"]
+    slow = Step(
+        "stuck on the phone for 2s", lambda p: __import__("time").sleep(2), "", "Immediate Actions"
+    )
+    drill = dataclasses.replace(base, steps=(slow, *base.steps))
+    profile = Profile("windows", limits={"window:Immediate Actions": 1.5}, settle_s=1.0)
+    result = DrillRunner(lab, profile).run(drill)
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase == "window:Immediate Actions"
+    assert info.value.budget_s == 1.5
+    assert "operational-runbooks.md:493" in str(info.value)
+    assert result.steady_after
 
 
 @pytest.mark.drill("HighRiskExposure")
@@ -123,7 +177,7 @@ def test_a_drill_whose_alert_never_fires_breaches_time_to_alert(
         result.raise_for_outcome()
     assert info.value.phase == "time_to_alert (never reached)"
     message = str(info.value)
-    assert "detection bound 5.5s = 0s signal + 1s scrape" in message
+    assert "detection bound 6.5s = 0s signal + 1s scrape + 1s scrape_timeout" in message
     assert "rule TradingBotDown is inactive" in message
     assert result.reverted
     assert result.steady_after

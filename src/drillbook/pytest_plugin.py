@@ -127,7 +127,13 @@ def drill(request: pytest.FixtureRequest, lab: DockerLab) -> Callable[[Drill], D
     def run(d: Drill) -> DrillResult:
         if marker is not None and marker.args and marker.args[0] != d.alert:
             pytest.fail(f"the test is marked drill({marker.args[0]!r}) but runs a {d.alert} drill")
-        result = DrillRunner(lab, profile, handlers).run(d)
+        report = request.config.getoption("--drill-report")
+        evidence = (
+            Path(report) / "evidence" / request.node.name
+            if report
+            else request.config.rootpath / "reports" / "evidence" / request.node.name
+        )
+        result = DrillRunner(lab, profile, handlers, evidence_dir=evidence).run(d)
         request.config.stash[_RESULTS].append(result)
         result.raise_for_outcome()
         return result

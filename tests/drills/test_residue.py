@@ -38,3 +38,13 @@ def test_a_forgotten_env_change_is_residue_and_secrets_stay_hidden(lab: DockerLa
     finally:
         platform.set_env("backend", {"API_RATE_LIMIT_DELAY": None})
     assert residue(before, lab_state(lab)) == []
+
+
+def test_redact_replaces_every_secret_longest_first() -> None:
+    from drillbook.environments.docker._platform import redact
+
+    text = "url postgresql://bot:s3cr3t-pass@postgres/db key s3cr3t-pass"
+    assert redact(text, ["s3cr3t-pass", "postgresql://bot:s3cr3t-pass@postgres/db"]) == (
+        "url [REDACTED] key [REDACTED]"
+    )
+    assert redact("nothing here", ["s3cr3t"]) == "nothing here"

@@ -94,3 +94,41 @@ def test_bad_budgets_and_profiles_are_named() -> None:
         Budget("time_to_recover", 0)
     with pytest.raises(ConfigError, match="unknown drill profile 'weekly'"):
         get_profile("weekly")
+
+
+def test_stage_windows_run_from_the_fault_to_the_stage_done() -> None:
+    ticks = Ticks()
+    clock = IncidentClock(clock=ticks, wall=lambda: 0.0)
+    for at, phase, stage in [
+        (10, Phase.ACTIVE, None),
+        (40, Phase.STAGE_DONE, "Immediate Actions"),
+        (400, Phase.STAGE_DONE, "Investigation"),
+    ]:
+        ticks.now = at
+        clock.mark(phase, step=stage)
+    budgets = [
+        Budget("window:Immediate Actions", 300, "runbook:493"),
+        Budget("window:Investigation", 300, "runbook:509"),
+        Budget("window:Containment", 3600, "runbook:524"),
+        Budget("time_to_recover", 1000),
+    ]
+    [late] = evaluate(clock, budgets)
+    assert (late.budget.measure, late.observed_s, late.reached) == (
+        "window:Investigation",
+        390,
+        True,
+    )
+    assert "window:Investigation took 390.0s, budget 300.0s" in str(late.error())
+    ticks.now = 3700  # Containment never finished and its hour has passed
+    breached = evaluate(clock, budgets)
+    assert [b.budget.measure for b in breached] == [
+        "window:Investigation",
+        "window:Containment",
+        "time_to_recover",
+    ]
+    assert not breached[1].reached
+
+
+def test_a_window_needs_a_stage_name() -> None:
+    with pytest.raises(ConfigError, match="unknown measure 'window:'"):
+        Budget("window:", 10)

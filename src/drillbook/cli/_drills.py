@@ -135,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
     lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
     try:
         before = lab_state(lab)
-        runner = DrillRunner(lab, profile, handlers)
+        runner = DrillRunner(lab, profile, handlers, evidence_dir=base / "evidence")
         for d in drills:
             print(f"  {d.name} ({d.alert})", file=sys.stderr)
             results.append(runner.run(d))

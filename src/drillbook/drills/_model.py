@@ -21,6 +21,9 @@ class Step:
     name: str
     run: Callable[[DockerPlatform], object]
     runbook: str = ""
+    # the runbook stage it belongs to ("Immediate Actions"): a ``window:<stage>`` budget times
+    # from the fault in effect to the stage's last step finished
+    stage: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,6 @@ class Drill:
     # False when the alert rightly stays firing after the mitigation (an exchange still in
     # maintenance while the bot simulates): time_to_clear is then not asserted
     alert_clears_on_recovery: bool = True
+    # what "recovered" means when it is not the steady state again: a contained breach (trading
+    # stopped, secrets rotated) is recovered; probes still detect the fault's traces
+    recovered_when: tuple[Probe, ...] = ()

@@ -1,9 +1,9 @@
 """Residue: what a run of drills left changed in the lab, against the state it found.
 
-Compared: each service's container state, environment (values of secret-looking variables as
-hashes, never in clear), memory limit and replicas; the fake exchange's active faults; the alert
-rules Prometheus has loaded. Not compared: what the system under test does by itself while it
-runs (trades, positions, revisions of rolled-out containers).
+Compared: each service's container state and health, environment (values of secret-looking
+variables as hashes, never in clear), memory limit and replicas; the fake exchange's active
+faults; the alert rules Prometheus has loaded. Not compared: what the system under test does
+by itself while it runs (trades, positions, revisions of rolled-out containers).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def _shown(key: str, value: str) -> str:
 def lab_state(lab: DockerLab) -> dict[str, Any]:
     """A comparable picture of the lab's configuration (safe to print: no secret in clear)."""
     state: dict[str, Any] = {}
+    healthy = {row.service: row.healthy for row in lab.status()}
     for name in sorted(lab.services()):
         container = lab.container(name)
         container.reload()
@@ -37,6 +38,7 @@ def lab_state(lab: DockerLab) -> dict[str, Any]:
         )
         state[f"service {name}"] = {
             "status": container.status,
+            "healthy": healthy.get(name),
             "memory": container.attrs["HostConfig"].get("Memory") or 0,
             "replicas": lab.replicas(name),
             "env": {k: _shown(k, v) for k, v in sorted(env.items())},

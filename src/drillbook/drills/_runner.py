@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from drillbook.detection import AlertTimeout, Detection, DetectionBound
 from drillbook.drills._model import Drill
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import ConfigError, DrillbookError, LabError, SLABreached, WaitTimeout
+from drillbook.probes import Probe
 from drillbook.reporting import RunEventHandler
 from drillbook.sla import Budget, DrillResult, IncidentClock, Phase, Profile, evaluate
 from drillbook.waiting import Check, Wait
@@ -41,12 +43,13 @@ class DrillRunner:
         *,
         detection: Detection | Literal["auto"] | None = "auto",
         clock: Callable[[], float] = time.monotonic,
+        evidence_dir: Path | None = None,
     ) -> None:
         """``detection``: the lab's alert pipeline; ``"auto"`` uses it when the lab runs
         Prometheus, Alertmanager and the responder, ``None`` runs probe-only drills."""
         self.lab = lab
         self.detection = _detection_for(lab) if detection == "auto" else detection
-        self.platform = DockerPlatform(lab)
+        self.platform = DockerPlatform(lab, evidence_dir=evidence_dir)
         self.profile = profile
         self.handlers = list(handlers)
         self._clock_fn = clock
@@ -55,8 +58,8 @@ class DrillRunner:
         for handler in self.handlers:
             getattr(handler, name)(*args)
 
-    def _all_ok(self, drill: Drill) -> Check:
-        for probe in drill.probes:
+    def _all_ok(self, drill: Drill, probes: Sequence[Probe] | None = None) -> Check:
+        for probe in drill.probes if probes is None else probes:
             result = probe.check(self.lab)
             if not result.ok:
                 return Check(False, f"{probe.name}: {result.detail}")
@@ -102,10 +105,13 @@ class DrillRunner:
             # the runbook starts at the alert: automation responds when it fires
             self._await_alert(drill, bound, since, "firing", Phase.ACTIVE, clock, mark)
         mark(Phase.RESPONDED, "automation")
+        last_of_stage = {step.stage: step for step in drill.steps if step.stage}
         for step in drill.steps:
             mark(Phase.STEP_STARTED, step.runbook, step=step.name)
             step.run(self.platform)
             mark(Phase.STEP_FINISHED, step=step.name)
+            if step.stage and last_of_stage[step.stage] is step:
+                mark(Phase.STAGE_DONE, step.stage, step=step.stage)
         self._await_recovery(drill, budgets, clock, mark)
         if detection is not None and bound is not None and drill.alert_clears_on_recovery:
             self._await_alert(drill, bound, since, "resolved", Phase.RECOVERED, clock, mark)
@@ -169,7 +175,7 @@ class DrillRunner:
             if result.breaches and result.outcome == "passed":
                 result.outcome = "breached"
                 result.error = str(result.breaches[0].error())
-            result.measured = _measured(clock)
+            result.measured = _measured(clock, budgets)
             result.steps = clock.step_durations()
             result.wall_s = self._clock_fn() - started
             self._emit("drill_finished", drill, result)
@@ -219,7 +225,7 @@ class DrillRunner:
         streak_from: float | None = None
         last = Check(False, "not looked yet")
         while self._clock_fn() < deadline:
-            last = self._all_ok(drill)
+            last = self._all_ok(drill, drill.recovered_when or None)
             now = self._clock_fn()
             if last.ok:
                 streak_from = now if streak_from is None else streak_from
@@ -249,6 +255,8 @@ class DrillRunner:
                 step.run(self.platform)
         except Exception as exc:  # report, never hide: the lab may need `drillbook lab clean`
             result.error += f"; REVERT FAILED: {type(exc).__name__}: {exc}"
+            if result.outcome == "passed":
+                result.outcome = "failed"  # a lab left broken is not a passed drill
             return
         try:
             Wait(timeout_s=60, poll_s=POLL_S).until(
@@ -280,12 +288,13 @@ def _source(budgets: list[Budget], measure: str) -> str:
     return next((b.source for b in budgets if b.measure == measure), "default")
 
 
-def _measured(clock: IncidentClock) -> dict[str, float]:
-    from drillbook.sla import MEASURES
+def _measured(clock: IncidentClock, budgets: Sequence[Budget] = ()) -> dict[str, float]:
+    from drillbook.sla import MEASURES, measure_named
 
+    names = [*MEASURES, *(b.measure for b in budgets if b.measure not in MEASURES)]
     found = {}
-    for name, measure in MEASURES.items():
-        value = measure.observe(clock)
+    for name in names:
+        value = measure_named(name).observe(clock)
         if value is not None:
             found[name] = round(value, 3)
     return found

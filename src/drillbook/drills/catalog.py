@@ -10,12 +10,14 @@ from collections.abc import Callable
 
 from drillbook.drills._budgets import budgets_for
 from drillbook.drills._model import Drill, Invariant, Step
+from drillbook.drills._security import suspected_breach
 from drillbook.environments.docker import DockerPlatform
 from drillbook.errors import ConfigError, LabError
 from drillbook.faults import (
     BlockPeer,
     DisconnectNetwork,
     ExchangeRateLimited,
+    ExchangeUnreachable,
     HangProcess,
     KillContainer,
     MemoryLimit,
@@ -52,6 +54,64 @@ def _no_ban(platform: DockerPlatform) -> Check:
 
 
 NO_BAN = Invariant("the exchange issued no 418 ban", _no_ban)
+
+
+def _ledger_matches_exchange(platform: DockerPlatform) -> Check:
+    """Every fill at the exchange is in the ledger once (or its order is still unresolved),
+    and the ledger has no trade the exchange never filled: nothing was traded twice or lost.
+    Read ledger, fills, ledger: a trade completing meanwhile is in one of the two reads."""
+    env = dict(
+        e.split("=", 1)
+        for e in platform.lab.container("exchange").attrs["Config"]["Env"] or []
+        if "=" in e
+    )
+    admin = admin_for(platform.lab)
+    query = "SELECT client_order_id FROM trade_executions WHERE exchange <> 'simulator'"
+    before = [r[0] for r in platform.sql(query)]
+    filled = {
+        f["client_order_id"]
+        for key in (env["BINANCE_API_KEY"], env["KUCOIN_API_KEY"])
+        for f in admin.fills(key)
+    }
+    after = {r[0] for r in platform.sql(query)}
+    unresolved = {
+        r[0]
+        for r in platform.sql(
+            "SELECT client_order_id FROM orders WHERE status IN ('pending', 'unknown')"
+        )
+    }
+    twice = len(before) - len(set(before))
+    lost = filled - after - unresolved
+    phantom = set(before) - filled
+    return Check(
+        not (twice or lost or phantom),
+        f"{len(filled)} fill(s); recorded twice: {twice}; missing from the ledger: "
+        f"{sorted(lost)[:3]}; never filled: {sorted(phantom)[:3]}",
+    )
+
+
+LEDGER = Invariant(
+    "the ledger matches the exchange's fills (no double trade)", _ledger_matches_exchange
+)
+
+
+def _escalate_multiple_exchanges(platform: DockerPlatform) -> None:
+    """The escalation rule "If multiple exchanges are affected, escalate to management": taken
+    only when the backend's own view shows both down (escalating without cause fails)."""
+    import urllib.error
+
+    try:
+        _, health = platform.http_call("backend", "health", "/health")
+    except urllib.error.URLError as exc:
+        raise LabError(f"cannot read the backend's health to decide escalation: {exc}") from exc
+    down = [n for n in ("binance", "kucoin") if not health["dependencies"][n]["up"]]
+    if len(down) < 2:
+        raise LabError(f"escalation rule not met: exchanges down {down}, need both")
+    platform.save_evidence(
+        "escalation-management.txt",
+        f"ExchangeConnectionLost on {', '.join(down)}: escalated to management "
+        "(runbook: If multiple exchanges are affected, escalate to management)\n",
+    )
 
 
 def _step(name: str, run: Callable[[DockerPlatform], object], runbook: str) -> Step:
@@ -160,6 +220,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
         "TradingBotDown resolution 3 (If Application Error)",
     )
     partition = BlockPeer("backend", 5432)
+    exchanges_cut = BlockPeer("backend", 8101, (8102,))
     cut = DisconnectNetwork("postgres")
     return [
         Drill(
@@ -346,6 +407,55 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             setup=(rotation[0],),
             teardown=(rotation[2],),
         ),
+        Drill(
+            "exchanges-lost",
+            "ExchangeConnectionLost",
+            ExchangeUnreachable("both"),
+            BACKEND,
+            (
+                _step(
+                    "kubectl set env deployment/backend SIMULATE_TRADING=true",
+                    lambda p: p.set_env("backend", {"SIMULATE_TRADING": "true"}),
+                    "ExchangeConnectionLost resolution 4 (If Exchange Maintenance)",
+                ),
+                _step(
+                    "escalate to management: multiple exchanges affected",
+                    _escalate_multiple_exchanges,
+                    "ExchangeConnectionLost escalation 2",
+                ),
+            ),
+            ecl,
+            (INTEGRITY, LEDGER),
+            "both exchanges drop every connection (outage); trade in simulation until they "
+            "are back, escalate to management, resume live trading afterwards",
+            teardown=(
+                _step(
+                    "resume normal operation (SIMULATE_TRADING unset)",
+                    lambda p: p.set_env("backend", {"SIMULATE_TRADING": None}),
+                    "ExchangeConnectionLost resolution 4: resume when the exchange is available",
+                ),
+            ),
+            # the exchanges stay down while the bot simulates: the alert rightly keeps firing
+            alert_clears_on_recovery=False,
+        ),
+        Drill(
+            "backend-cut-from-exchanges",
+            "ExchangeConnectionLost",
+            exchanges_cut,
+            BACKEND,
+            (
+                _step(
+                    "kubectl apply -f k8s/network-policies.yaml",
+                    lambda p: exchanges_cut.revert(p.lab),
+                    "ExchangeConnectionLost resolution 3 (If Network Issues)",
+                ),
+            ),
+            ecl,
+            (INTEGRITY, LEDGER),
+            "the backend's packets to both exchanges rejected (a partition); the bot must not "
+            "trade twice across it: the ledger matches the exchange's fills",
+        ),
+        suspected_breach(runbook),
         Drill(
             "lock-contention",
             "SlowQueries",

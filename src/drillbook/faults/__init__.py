@@ -12,6 +12,7 @@ from drillbook.faults.exchange import (
 )
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.resources import MemoryLimit
+from drillbook.faults.security import Intrusion
 from drillbook.registry import Registry
 
 #: every fault by the name plans, schedules and experiments use for it
@@ -29,6 +30,7 @@ for _name, _cls in (
     ("exchange_maintenance", ExchangeMaintenance),
     ("key_revoked", KeyRevoked),
     ("lock_held", LockHeld),
+    ("intrusion", Intrusion),
 ):
     FAULTS.add(_name, _cls)
 
@@ -41,6 +43,7 @@ __all__ = [
     "ExchangeUnreachable",
     "Fault",
     "HangProcess",
+    "Intrusion",
     "KeyRevoked",
     "KillContainer",
     "LockHeld",

@@ -51,14 +51,28 @@ class BlockPeer:
 
     service: str
     peer_port: int
+    more_ports: tuple[int, ...] = ()  # cut several peers at once (both exchanges: 8101, 8102)
+
+    @property
+    def _ports(self) -> list[int]:
+        return [int(self.peer_port), *(int(p) for p in self.more_ports)]
 
     @property
     def name(self) -> str:
-        return f"block {self.service} -> port {self.peer_port}"
+        ports = self._ports
+        if len(ports) == 1:
+            return f"block {self.service} -> port {ports[0]}"
+        return f"block {self.service} -> ports {', '.join(map(str, ports))}"
 
     @property
     def _rule(self) -> str:
-        return f"OUTPUT -p tcp --dport {int(self.peer_port)} -j REJECT --reject-with tcp-reset"
+        ports = self._ports
+        match = (
+            f"--dport {ports[0]}"
+            if len(ports) == 1
+            else f"-m multiport --dports {','.join(map(str, ports))}"
+        )
+        return f"OUTPUT -p tcp {match} -j REJECT --reject-with tcp-reset"
 
     def _iptables(self, lab: DockerLab, action: str) -> tuple[int, str]:
         c = lab.container(self.service)

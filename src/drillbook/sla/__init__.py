@@ -3,12 +3,14 @@
 from drillbook.sla._budgets import (
     MEASURES,
     PROFILES,
+    WINDOW,
     Breach,
     Budget,
     Measure,
     Profile,
     evaluate,
     get_profile,
+    measure_named,
 )
 from drillbook.sla._clock import IncidentClock, Mark, Phase
 from drillbook.sla._result import DrillResult
@@ -16,6 +18,7 @@ from drillbook.sla._result import DrillResult
 __all__ = [
     "MEASURES",
     "PROFILES",
+    "WINDOW",
     "Breach",
     "Budget",
     "DrillResult",
@@ -26,4 +29,5 @@ __all__ = [
     "Profile",
     "evaluate",
     "get_profile",
+    "measure_named",
 ]

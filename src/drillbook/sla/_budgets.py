@@ -8,7 +8,17 @@ from dataclasses import dataclass, field, replace
 from drillbook.errors import ConfigError, SLABreached
 from drillbook.sla._clock import IncidentClock, Phase
 
-__all__ = ["MEASURES", "Breach", "Budget", "Measure", "Profile", "evaluate", "get_profile"]
+__all__ = [
+    "MEASURES",
+    "WINDOW",
+    "Breach",
+    "Budget",
+    "Measure",
+    "Profile",
+    "evaluate",
+    "get_profile",
+    "measure_named",
+]
 
 
 @dataclass(frozen=True)
@@ -19,10 +29,15 @@ class Measure:
     start: Phase
     end: Phase
     description: str
+    stage: str | None = None  # for stage windows: the end is that stage's STAGE_DONE mark
 
     def observe(self, clock: IncidentClock) -> float | None:
         start = clock.detected() if self.start == Phase.DETECTED_PROBE else clock.first(self.start)
-        end = clock.detected() if self.end == Phase.DETECTED_PROBE else clock.first(self.end)
+        end = (
+            clock.detected()
+            if self.end == Phase.DETECTED_PROBE
+            else clock.first(self.end, step=self.stage)
+        )
         if start is None or end is None:
             return None
         return end.at - start.at
@@ -54,6 +69,20 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+WINDOW = "window:"
+
+
+def measure_named(name: str) -> Measure:
+    """A fixed measure, or a stage window ``window:<stage>``: fault in effect -> the stage's
+    last step finished (the runbook's "Immediate Actions (< 5 minutes)" and the like)."""
+    if name.startswith(WINDOW) and len(name) > len(WINDOW):
+        stage = name[len(WINDOW) :]
+        return Measure(
+            name, Phase.ACTIVE, Phase.STAGE_DONE, f"fault in effect -> {stage} done", stage
+        )
+    return MEASURES[name]
+
+
 @dataclass(frozen=True)
 class Budget:
     """``measure`` may take at most ``seconds``; ``source`` says who said so (a runbook line)."""
@@ -63,10 +92,12 @@ class Budget:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if self.measure not in MEASURES:
+        if self.measure not in MEASURES and not (
+            self.measure.startswith(WINDOW) and len(self.measure) > len(WINDOW)
+        ):
             raise ConfigError(
                 f"budget for unknown measure {self.measure!r}",
-                hint=f"measures are: {', '.join(MEASURES)}",
+                hint=f"measures are: {', '.join(MEASURES)}, or window:<stage>",
             )
         if not self.seconds > 0:
             raise ConfigError(
@@ -147,9 +178,16 @@ def evaluate(clock: IncidentClock, budgets: Iterable[Budget]) -> list[Breach]:
     """Every budget the clock breached. A measure whose end never came counts as breached with
     the time waited so far (the drill gave up or is still running)."""
     breaches = []
-    order = list(MEASURES)  # in the order an incident unfolds: the earliest breach first
-    for budget in sorted(budgets, key=lambda b: order.index(b.measure)):
-        measure = MEASURES[budget.measure]
+    # in the order an incident unfolds, the earliest breach first; stage windows close while
+    # the runbook's steps run, before recovery
+    order = [*MEASURES]
+    order.insert(order.index("time_to_recover"), WINDOW)
+
+    def rank(b: Budget) -> int:
+        return order.index(WINDOW if b.measure.startswith(WINDOW) else b.measure)
+
+    for budget in sorted(budgets, key=rank):
+        measure = measure_named(budget.measure)
         observed = measure.observe(clock)
         if observed is None:
             waited = clock.elapsed(

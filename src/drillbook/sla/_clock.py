@@ -21,6 +21,7 @@ class Phase(StrEnum):
     RESPONDED = "response_started"  # automation or a human acknowledged
     STEP_STARTED = "step_started"
     STEP_FINISHED = "step_finished"
+    STAGE_DONE = "stage_done"  # the last step of a runbook stage (its "step" names the stage)
     RECOVERED = "recovered"  # steady state held for the settle period
     ALERT_RESOLVED = "alert_resolved"  # the expected alert resolved after recovery
     VERIFIED = "verified"  # invariants hold

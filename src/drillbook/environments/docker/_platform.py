@@ -11,10 +11,12 @@ consumers through a rollout.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from drillbook.environments.base import ServiceHandle
@@ -45,9 +47,52 @@ class ExecResult:
     output: str
 
 
+_SECRET_KEY = re.compile(r"KEY|SECRET|PASS|TOKEN|URL|DSN|ACCOUNTS|DATA_SOURCE", re.IGNORECASE)
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each of ``secrets`` (longest first) replaced by ``[REDACTED]``."""
+    for value in sorted(secrets, key=len, reverse=True):
+        if value:
+            text = text.replace(value, "[REDACTED]")
+    return text
+
+
 class DockerPlatform:
-    def __init__(self, lab: DockerLab) -> None:
+    def __init__(self, lab: DockerLab, *, evidence_dir: Path | None = None) -> None:
         self.lab = lab
+        # where "capture evidence" steps write (reports/<run-id>/evidence/ in a CLI run)
+        self.evidence_dir = evidence_dir
+
+    def logs(self, service: str, *, tail: int = 2000) -> str:
+        """``kubectl logs deployment/<service>``: the container's recent output."""
+        out = self._container(service).logs(tail=tail, timestamps=True)
+        return out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+
+    def save_evidence(self, name: str, text: str) -> Path:
+        """Write ``text`` under the evidence directory as ``name`` with every secret value of
+        the lab's services (keys, passwords, URLs with credentials) replaced by ``[REDACTED]``."""
+        import tempfile
+
+        if self.evidence_dir is None:
+            self.evidence_dir = Path(tempfile.mkdtemp(prefix="drillbook-evidence-"))
+        self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        path = self.evidence_dir / Path(name).name
+        path.write_text(redact(text, self._secret_values()))
+        return path
+
+    def _secret_values(self) -> list[str]:
+        values: set[str] = set()
+        for service in self.lab.services():
+            try:
+                env = self._container(service).attrs["Config"]["Env"] or []
+            except LabError:
+                continue
+            for item in env:
+                key, _, value = item.partition("=")
+                if _SECRET_KEY.search(key) and len(value) >= 4:
+                    values.add(value)
+        return sorted(values, key=len, reverse=True)
 
     def _container(self, service: str) -> Any:
         return self.lab.container(service)
