@@ -55,6 +55,9 @@ def test_database_down(drill: object, name: str) -> None:
         "exchanges-lost",
         "backend-cut-from-exchanges",
         "suspected-breach",
+        "ledger-data-loss",
+        "emergency-shutdown",
+        "backend-memory-pressure",
     ],
 )
 def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name: str) -> None:
@@ -107,6 +110,46 @@ def test_suspected_breach(drill: object, lab: DockerLab, request: pytest.Fixture
         text = path.read_text()
         leaked = [k for k, v in env.items() if v in secrets and v in text]
         assert not leaked, f"{path.name} shows the value of {leaked}"
+
+
+@pytest.mark.drill("Data Loss")
+def test_ledger_data_loss_is_recovered_with_nothing_lost(drill: object) -> None:
+    """Restore the last good backup, replay the trades after it from the exchange's fills: the
+    ledger matches the exchange again and data_integrity_check() is empty (the invariants)."""
+    result: DrillResult = drill(CATALOG["ledger-data-loss"])  # type: ignore[operator]
+    assert result.steady_after
+    assert "replay the trades after the backup from the exchange's fills" in result.steps
+
+
+@pytest.mark.drill("HighMemoryUsage")
+def test_backend_memory_pressure(drill: object) -> None:
+    """Close to the limit, HighMemoryUsage fires; the raised limit clears it."""
+    result: DrillResult = drill(CATALOG["backend-memory-pressure"])  # type: ignore[operator]
+    assert result.steady_after
+    assert "time_to_alert" in result.measured
+
+
+@pytest.mark.drill("Immediate Shutdown")
+def test_emergency_shutdown(drill: object, lab: DockerLab) -> None:
+    """Everything stopped, every position closed, a verified emergency backup, nothing in
+    flight lost; the teardown brings the system back."""
+    result: DrillResult = drill(CATALOG["emergency-shutdown"])  # type: ignore[operator]
+    assert result.steady_after
+    assert lab.replicas("backend") == 1
+
+
+def test_restore_without_replay_loses_trades(lab: DockerLab) -> None:
+    """The runbook's restore alone (the replay step removed) leaves the ledger short of the
+    exchange's fills: the ledger invariant fails the drill, naming what is missing."""
+    base = CATALOG["ledger-data-loss"]
+    steps = tuple(s for s in base.steps if not s.name.startswith("replay"))
+    result = DrillRunner(lab, Profile("no-replay", settle_s=1.0)).run(
+        dataclasses.replace(base, steps=steps)
+    )
+    assert result.outcome == "failed"
+    assert "the ledger matches the exchange's fills" in result.error
+    assert "missing from the ledger" in result.error
+    assert result.steady_after
 
 
 def test_a_stage_over_its_window_breaches_naming_the_stage(lab: DockerLab) -> None:

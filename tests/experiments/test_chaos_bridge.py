@@ -12,7 +12,7 @@ from chaoslib.exceptions import ActivityFailed
 from drillbook.environments.docker import DockerLab
 from drillbook.experiments import convert_chaos_journal, discover
 from drillbook.experiments.probes import service_healthy
-from support.labtools import cli_env
+from support.labtools import DRILLBOOK, cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
@@ -51,8 +51,49 @@ def test_there_are_experiments() -> None:
     assert len(EXPERIMENTS) >= 2
 
 
+def test_every_drill_has_its_experiment_in_sync() -> None:
+    """experiments/<drill>.yaml exists for every drill of the catalogue and matches it."""
+    from drillbook.drills import default_runbook
+    from drillbook.drills.catalog import docker_drills
+
+    names = {p.stem for p in EXPERIMENTS}
+    assert {d.name for d in docker_drills(default_runbook())} <= names
+    out = subprocess.run(
+        [*DRILLBOOK, "experiments", "export", "--check", "--dir", str(ROOT / "experiments")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=cli_env(),
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_an_experiment_out_of_date_is_named(tmp_path: Path) -> None:
+    (tmp_path / "backend-killed.yaml").write_text("title: edited by hand\n")
+    out = subprocess.run(
+        [*DRILLBOOK, "experiments", "export", "--check", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=cli_env(),
+    )
+    assert out.returncode == 1
+    assert f"out of date: {tmp_path / 'backend-killed.yaml'}" in out.stderr
+    assert not (tmp_path / "backend-hung.yaml").exists()  # --check writes nothing
+
+
 @pytest.mark.docker
-@pytest.mark.parametrize("name", ["trading-bot-down.yaml", "database-partition.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "trading-bot-down.yaml",
+        "database-partition.yaml",
+        "exchanges-lost.yaml",  # generated from the catalogue: drill activities
+        "suspected-breach.yaml",
+    ],
+)
 def test_chaos_run_against_the_lab(lab: DockerLab, tmp_path: Path, name: str) -> None:
     journal = tmp_path / "journal.json"
     out = subprocess.run(
@@ -68,7 +109,7 @@ def test_chaos_run_against_the_lab(lab: DockerLab, tmp_path: Path, name: str) ->
         text=True,
         timeout=300,
         check=False,
-        env=cli_env(DRILLBOOK_LAB=lab.name),
+        env=cli_env(DRILLBOOK_LAB=lab.name, DRILLBOOK_EVIDENCE=str(tmp_path / "evidence")),
     )
     data = json.loads(journal.read_text())
     assert out.returncode == 0, out.stdout + out.stderr
@@ -79,6 +120,13 @@ def test_chaos_run_against_the_lab(lab: DockerLab, tmp_path: Path, name: str) ->
     assert entry["source"] == "chaostoolkit"
     phases = [t["phase"] for t in entry["timeline"]]
     assert any(p.startswith("action:") for p in phases)
+    if name in ("exchanges-lost.yaml", "suspected-breach.yaml"):
+        runs = {r["activity"]["name"]: r for r in data["run"]}
+        assert runs["recovered"]["status"] == "succeeded", runs["recovered"]
+        assert runs["invariants-hold"]["status"] == "succeeded", runs["invariants-hold"]
+        assert [r["status"] for r in data["rollbacks"]] == ["succeeded"]
+    if name == "suspected-breach.yaml":
+        assert (tmp_path / "evidence" / "audit-logs-24h.tsv").is_file()
     if name == "trading-bot-down.yaml":  # the runbook's alert fired and resolved within bounds
         runs = {r["activity"]["name"]: r for r in data["run"]}
         for probe in ("trading-bot-down-alert-fires", "trading-bot-down-alert-resolves"):

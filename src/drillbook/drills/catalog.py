@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drillbook.drills._budgets import budgets_for
+from drillbook.drills._budgets import budgets_for, window_budgets
+from drillbook.drills._data_loss import data_loss
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.drills._security import suspected_breach
-from drillbook.environments.docker import DockerPlatform
+from drillbook.drills._shutdown import immediate_shutdown
+from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import ConfigError, LabError
 from drillbook.faults import (
     BlockPeer,
@@ -21,6 +23,7 @@ from drillbook.faults import (
     HangProcess,
     KillContainer,
     MemoryLimit,
+    MemoryPressure,
 )
 from drillbook.faults.database import LockHeld
 from drillbook.faults.exchange import (
@@ -30,8 +33,10 @@ from drillbook.faults.exchange import (
     exchange_credentials,
     new_exchange_key,
 )
+from drillbook.faults.resources import backend_memory_ratio
 from drillbook.probes import ExchangeConnected, ExposureBelow, ServiceHealthy
 from drillbook.runbook import Runbook
+from drillbook.sla import Budget
 from drillbook.waiting import Check
 
 __all__ = ["docker_drills", "select"]
@@ -93,6 +98,19 @@ def _ledger_matches_exchange(platform: DockerPlatform) -> Check:
 LEDGER = Invariant(
     "the ledger matches the exchange's fills (no double trade)", _ledger_matches_exchange
 )
+
+
+class MemoryHeadroom:
+    """The backend's resident memory is below 85% of its limit (HighMemoryUsage is false)."""
+
+    name = "backend memory below 85% of its limit"
+
+    def check(self, lab: DockerLab) -> Check:
+        try:
+            ratio, detail = backend_memory_ratio(lab)
+        except OSError as exc:
+            return Check(False, f"/metrics: {exc}")
+        return Check(ratio < 0.85, f"{ratio:.0%}: {detail}")
 
 
 def _escalate_multiple_exchanges(platform: DockerPlatform) -> None:
@@ -218,6 +236,13 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
         "kubectl rollout restart deployment/backend",
         lambda p: p.restart("backend"),
         "TradingBotDown resolution 3 (If Application Error)",
+    )
+    immediate = window_budgets(runbook, "Security Incident Response", "Suspected Breach")[0]
+    # the runbook gives Immediate Shutdown no time; a breach's immediate actions (< 5 min) do
+    shutdown_budget = Budget(
+        "time_to_recover",
+        immediate.seconds,
+        f"{immediate.source} (the shutdown's trigger: its immediate actions)",
     )
     partition = BlockPeer("backend", 5432)
     exchanges_cut = BlockPeer("backend", 8101, (8102,))
@@ -408,6 +433,25 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             teardown=(rotation[2],),
         ),
         Drill(
+            "backend-memory-pressure",
+            "HighMemoryUsage",
+            MemoryPressure(),
+            (MemoryHeadroom(), ServiceHealthy("backend")),
+            (
+                _step(
+                    "kubectl patch deployment backend ... limits memory 4Gi",
+                    lambda p: p.patch_resources("backend", "4g"),
+                    "High Memory Usage resolution 1 (Increase memory limits)",
+                ),
+            ),
+            # the performance section states no times; TradingBotDown's are the backend's
+            tbd,
+            (INTEGRITY,),
+            "the backend holds a ballast close to its memory limit (not OOM-killed); raise the "
+            "limit as the runbook says. Not done: resolution 4's scale to 4 replicas (each "
+            "replica would trade: CONTRACT.md)",
+        ),
+        Drill(
             "exchanges-lost",
             "ExchangeConnectionLost",
             ExchangeUnreachable("both"),
@@ -456,6 +500,10 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             "trade twice across it: the ledger matches the exchange's fills",
         ),
         suspected_breach(runbook),
+        # the runbook gives Data Loss Recovery no times: DatabaseDown's (respond 2 min, restore
+        # 15 min) are the nearest it states for the database
+        data_loss(dbd, (INTEGRITY, LEDGER)),
+        immediate_shutdown((shutdown_budget,), (INTEGRITY, LEDGER)),
         Drill(
             "lock-contention",
             "SlowQueries",

@@ -2,7 +2,7 @@
 
 from drillbook.faults._base import Fault
 from drillbook.faults.container import HangProcess, KillContainer, StopContainer
-from drillbook.faults.database import LockHeld
+from drillbook.faults.database import LedgerWiped, LockHeld
 from drillbook.faults.exchange import (
     ExchangeMaintenance,
     ExchangeRateLimited,
@@ -11,7 +11,7 @@ from drillbook.faults.exchange import (
     PriceShock,
 )
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
-from drillbook.faults.resources import MemoryLimit
+from drillbook.faults.resources import MemoryLimit, MemoryPressure
 from drillbook.faults.security import Intrusion
 from drillbook.registry import Registry
 
@@ -24,12 +24,14 @@ for _name, _cls in (
     ("disconnect_network", DisconnectNetwork),
     ("block_peer", BlockPeer),
     ("memory_limit", MemoryLimit),
+    ("memory_pressure", MemoryPressure),
     ("exchange_rate_limited", ExchangeRateLimited),
     ("exchange_unreachable", ExchangeUnreachable),
     ("price_shock", PriceShock),
     ("exchange_maintenance", ExchangeMaintenance),
     ("key_revoked", KeyRevoked),
     ("lock_held", LockHeld),
+    ("ledger_wiped", LedgerWiped),
     ("intrusion", Intrusion),
 ):
     FAULTS.add(_name, _cls)
@@ -46,8 +48,10 @@ __all__ = [
     "Intrusion",
     "KeyRevoked",
     "KillContainer",
+    "LedgerWiped",
     "LockHeld",
     "MemoryLimit",
+    "MemoryPressure",
     "PriceShock",
     "StopContainer",
 ]

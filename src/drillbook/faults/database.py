@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from drillbook.environments.docker import DockerLab
+from drillbook.faults.exchange import admin_for
 from drillbook.waiting import Check
 
-__all__ = ["LockHeld"]
+__all__ = ["LedgerWiped", "LockHeld", "replay_exchange_fills"]
 
 _APPLICATION = "drillbook-lock-held"
 
@@ -78,3 +80,155 @@ class LockHeld:
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
+
+
+_LEDGER_COLUMNS = (
+    "id, client_order_id, exchange, exchange_order_id, symbol, side, price, quantity, fee, "
+    "executed_at"
+)
+
+
+@dataclass(frozen=True)
+class LedgerWiped:
+    """Every row of ``trade_executions`` deleted (a bad statement, a faulty migration): the data
+    loss of the runbook's Data Loss Recovery. ``data_integrity_check()`` then reports filled
+    orders without their execution. Revert puts back exactly the rows it deleted (kept in
+    memory, never written elsewhere) that are still missing."""
+
+    _saved: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
+
+    @property
+    def name(self) -> str:
+        return "trade_executions wiped"
+
+    def inject(self, lab: DockerLab) -> None:
+        import psycopg
+
+        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+            rows = conn.execute(
+                f"DELETE FROM trade_executions RETURNING {_LEDGER_COLUMNS}"
+            ).fetchall()
+        self._saved["rows"] = rows
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        import psycopg
+
+        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+            rows = conn.execute("SELECT count(*) FROM data_integrity_check()").fetchall()
+        lost = len(self._saved.get("rows", []))
+        return Check(int(rows[0][0]) > 0, f"{lost} execution(s) deleted; {rows[0][0]} violation(s)")
+
+    def revert(self, lab: DockerLab) -> None:
+        """Put back the deleted rows whose order is still there, then replay from the exchange
+        what the ledger still lacks (a recovery that restored an older backup and stopped
+        there): the ledger matches the exchange again either way."""
+        import psycopg
+
+        rows = self._saved.pop("rows", [])
+        placeholders = ", ".join(["%s"] * 10)
+        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+            for row in rows:
+                conn.execute(
+                    f"INSERT INTO trade_executions ({_LEDGER_COLUMNS}) SELECT {placeholders} "
+                    "WHERE NOT EXISTS (SELECT 1 FROM trade_executions WHERE client_order_id = %s)"
+                    " AND EXISTS (SELECT 1 FROM orders WHERE client_order_id = %s"
+                    " AND status = 'filled')"
+                    " ON CONFLICT DO NOTHING",
+                    (*row, row[1], row[1]),
+                )
+        replay_exchange_fills(lab)
+
+
+def _exchange_fills(lab: DockerLab) -> list[tuple[str, dict[str, Any]]]:
+    env = dict(
+        e.split("=", 1) for e in lab.container("exchange").attrs["Config"]["Env"] or [] if "=" in e
+    )
+    admin = admin_for(lab)
+    fills = [
+        (exchange, f)
+        for exchange in ("binance", "kucoin")
+        for f in admin.fills(env[f"{exchange.upper()}_API_KEY"])
+    ]
+    seen: set[str] = set()
+    unique = []
+    for exchange, f in sorted(fills, key=lambda x: (x[1]["time_ms"], x[1]["trade_id"])):
+        if f["client_order_id"] not in seen:  # two keys of one account list a fill twice
+            seen.add(f["client_order_id"])
+            unique.append((exchange, f))
+    return unique
+
+
+def replay_exchange_fills(lab: DockerLab) -> int:
+    """Write every fill the ledger lacks back into it (order, execution, position change), in
+    execution order; return how many. The runbook's "replay transactions" from the one external
+    record a trading system has. Safe while the bot runs: a fill it records itself meanwhile
+    is not recorded twice (``client_order_id`` is unique)."""
+    import psycopg
+
+    symbols = {
+        s.replace("/", ""): s
+        for s in (
+            dict(
+                e.split("=", 1)
+                for e in lab.container("backend").attrs["Config"]["Env"] or []
+                if "=" in e
+            ).get("SYMBOLS")
+            or "BTC/USDT,ETH/USDT,SOL/USDT"
+        ).split(",")
+    }
+    fills = _exchange_fills(lab)
+    replayed = 0
+    with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+        known = {r[0] for r in conn.execute("SELECT client_order_id FROM trade_executions")}
+        for exchange, f in fills:
+            coid = f["client_order_id"]
+            if coid in known:
+                continue
+            symbol = symbols.get(f["symbol"], f["symbol"])
+            side = str(f["side"]).lower()
+            price, qty = Decimal(f["price"]), Decimal(f["qty"])
+            at = f["time_ms"] / 1000
+            with conn.transaction():
+                order = conn.execute(
+                    "SELECT intent, position_id, status FROM orders WHERE client_order_id = %s",
+                    (coid,),
+                ).fetchone()
+                intent = order[0] if order else ("open" if side == "buy" else "close")
+                position_id = order[1] if order else None
+                if order is not None and order[2] == "filled":
+                    pass  # its position change is in the ledger already: only the row is missing
+                elif intent == "open":
+                    position_id = conn.execute(
+                        "INSERT INTO positions (symbol, side, size, entry_price, exchange, "
+                        "opened_at) VALUES (%s, 'long', %s, %s, %s, to_timestamp(%s)) RETURNING id",
+                        (symbol, qty, price, exchange, at),
+                    ).fetchone()[0]  # type: ignore[index]
+                else:
+                    if position_id is None:
+                        row = conn.execute(
+                            "SELECT id FROM positions WHERE status = 'open' AND symbol = %s AND "
+                            "exchange = %s ORDER BY opened_at LIMIT 1",
+                            (symbol, exchange),
+                        ).fetchone()
+                        position_id = row[0] if row else None
+                    conn.execute(
+                        "UPDATE positions SET status = 'closed', closed_at = to_timestamp(%s), "
+                        "exit_price = %s, unrealized_pnl = 0 WHERE id = %s AND status = 'open'",
+                        (at, price, position_id),
+                    )
+                conn.execute(
+                    "INSERT INTO orders (client_order_id, exchange, symbol, side, quantity, "
+                    "intent, position_id, status, created_at, updated_at) VALUES (%s, %s, %s, %s,"
+                    " %s, %s, %s, 'filled', to_timestamp(%s), now()) ON CONFLICT "
+                    "(client_order_id) DO UPDATE SET status = 'filled', position_id = "
+                    "EXCLUDED.position_id, updated_at = now()",
+                    (coid, exchange, symbol, side, qty, intent, position_id, at),
+                )
+                conn.execute(
+                    "INSERT INTO trade_executions (client_order_id, exchange, exchange_order_id, "
+                    "symbol, side, price, quantity, fee, executed_at) VALUES (%s, %s, %s, %s, %s,"
+                    " %s, %s, 0, to_timestamp(%s))",
+                    (coid, exchange, str(f["order_id"]), symbol, side, price, qty, at),
+                )
+            replayed += 1
+    return replayed
