@@ -79,6 +79,13 @@ def test_exchange_connection_lost(drill: object, name: str) -> None:
     assert "time_to_detect" in result.measured
 
 
+@pytest.mark.drill("Network Partition")
+def test_backend_cut_from_redis(drill: object) -> None:
+    """The bot trades on without its cache and never twice (the ledger invariant)."""
+    result: DrillResult = drill(CATALOG["backend-cut-from-redis"])  # type: ignore[operator]
+    assert result.steady_after
+
+
 @pytest.mark.drill("ExchangeConnectionLost")
 @pytest.mark.parametrize("name", ["exchanges-lost", "backend-cut-from-exchanges"])
 def test_exchanges_lost_or_cut_off(drill: object, name: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.cli._table import table
-from drillbook.drills import DrillRunner, default_runbook, lab_state, residue
+from drillbook.drills import ConsoleOperator, DrillRunner, default_runbook, lab_state, residue
 from drillbook.drills.catalog import docker_drills, select
 from drillbook.environments import ENVIRONMENTS
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
@@ -46,6 +46,12 @@ def register(sub: Any) -> None:
     run.add_argument("--name", default="drillbook-run", help="lab name (default drillbook-run)")
     run.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
     run.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    run.add_argument(
+        "--human",
+        action="store_true",
+        help="game day: a human acknowledges each alert and may do runbook steps by hand "
+        "(prompts on the terminal; the clock records who did what)",
+    )
     run.set_defaults(handler=_run)
 
     lst = sub.add_parser("list", help="each drill with its alert, fault and budgets")
@@ -135,7 +141,13 @@ def _run(args: argparse.Namespace) -> int:
     lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
     try:
         before = lab_state(lab)
-        runner = DrillRunner(lab, profile, handlers, evidence_dir=base / "evidence")
+        runner = DrillRunner(
+            lab,
+            profile,
+            handlers,
+            evidence_dir=base / "evidence",
+            operator=ConsoleOperator() if args.human else None,
+        )
         for d in drills:
             print(f"  {d.name} ({d.alert})", file=sys.stderr)
             results.append(runner.run(d))

@@ -14,6 +14,7 @@ from typing import Literal
 
 from drillbook.detection import AlertTimeout, Detection, DetectionBound
 from drillbook.drills._model import Drill
+from drillbook.drills._operator import Operator
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import ConfigError, DrillbookError, LabError, SLABreached, WaitTimeout
 from drillbook.probes import Probe
@@ -44,12 +45,15 @@ class DrillRunner:
         detection: Detection | Literal["auto"] | None = "auto",
         clock: Callable[[], float] = time.monotonic,
         evidence_dir: Path | None = None,
+        operator: Operator | None = None,
     ) -> None:
         """``detection``: the lab's alert pipeline; ``"auto"`` uses it when the lab runs
         Prometheus, Alertmanager and the responder, ``None`` runs probe-only drills."""
         self.lab = lab
         self.detection = _detection_for(lab) if detection == "auto" else detection
         self.platform = DockerPlatform(lab, evidence_dir=evidence_dir)
+        # a human in the loop (game days): acknowledges, and may do steps by hand
+        self.operator = operator
         self.profile = profile
         self.handlers = list(handlers)
         self._clock_fn = clock
@@ -104,12 +108,18 @@ class DrillRunner:
         if detection is not None and bound is not None:
             # the runbook starts at the alert: automation responds when it fires
             self._await_alert(drill, bound, since, "firing", Phase.ACTIVE, clock, mark)
-        mark(Phase.RESPONDED, "automation")
+        if self.operator is None:
+            mark(Phase.RESPONDED, "automation")
+        else:
+            who = self.operator.acknowledge(drill, seen.detail)
+            mark(Phase.RESPONDED, f"acknowledged by {who}", actor="human")
         last_of_stage = {step.stage: step for step in drill.steps if step.stage}
         for step in drill.steps:
             mark(Phase.STEP_STARTED, step.runbook, step=step.name)
-            step.run(self.platform)
-            mark(Phase.STEP_FINISHED, step=step.name)
+            actor = "automation" if self.operator is None else self.operator.perform(drill, step)
+            if actor == "automation":
+                step.run(self.platform)
+            mark(Phase.STEP_FINISHED, f"by {actor}", step=step.name, actor=actor)
             if step.stage and last_of_stage[step.stage] is step:
                 mark(Phase.STAGE_DONE, step.stage, step=step.stage)
         self._await_recovery(drill, budgets, clock, mark)

@@ -246,6 +246,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
     )
     partition = BlockPeer("backend", 5432)
     exchanges_cut = BlockPeer("backend", 8101, (8102,))
+    redis_cut = BlockPeer("backend", 6379)
     cut = DisconnectNetwork("postgres")
     return [
         Drill(
@@ -326,6 +327,11 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
                     "kubectl set env deployment/backend API_RATE_LIMIT_DELAY=1000",
                     lambda p: p.set_env("backend", {"API_RATE_LIMIT_DELAY": "1000"}),
                     "ExchangeConnectionLost resolution 2 (If Rate Limiting)",
+                ),
+                _step(
+                    "kubectl scale deployment backend --replicas=1",
+                    lambda p: p.scale("backend", 1),
+                    "ExchangeConnectionLost resolution 2 (Scale down to reduce load)",
                 ),
             ),
             ecl,
@@ -481,6 +487,24 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             ),
             # the exchanges stay down while the bot simulates: the alert rightly keeps firing
             alert_clears_on_recovery=False,
+        ),
+        Drill(
+            "backend-cut-from-redis",
+            "Network Partition",
+            redis_cut,
+            (ExchangeConnected("redis"), ServiceHealthy("backend")),
+            (
+                _step(
+                    "kubectl apply -f k8s/network-policies.yaml",
+                    lambda p: redis_cut.revert(p.lab),
+                    "Network Partition Recovery / Recovery Actions",
+                ),
+            ),
+            # no alert and no times for a partition in the runbook: TradingBotDown's budgets
+            tbd,
+            (INTEGRITY, LEDGER),
+            "the backend's packets to Redis rejected; the bot keeps trading without its cache "
+            "and must not trade twice: the ledger matches the exchange's fills",
         ),
         Drill(
             "backend-cut-from-exchanges",

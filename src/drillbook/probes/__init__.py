@@ -121,7 +121,8 @@ class ExposureBelow:
 
 @dataclass(frozen=True)
 class ExchangeConnected:
-    """The backend's own view (``GET :8080/health``): its calls to ``exchange`` succeed."""
+    """The backend's own view (``GET :8080/health``): its calls to ``exchange`` succeed. Any
+    dependency the backend reports works too (``ExchangeConnected("redis")``)."""
 
     exchange: str
     timeout_s: float = 2.0
