@@ -36,7 +36,13 @@ def test_trading_bot_down(drill: object, name: str) -> None:
 
 @pytest.mark.drill("DatabaseDown")
 @pytest.mark.parametrize(
-    "name", ["postgres-killed", "backend-cut-from-postgres", "postgres-partitioned"]
+    "name",
+    [
+        "postgres-killed",
+        "postgres-storage-unavailable",
+        "backend-cut-from-postgres",
+        "postgres-partitioned",
+    ],
 )
 def test_database_down(drill: object, name: str) -> None:
     result: DrillResult = drill(CATALOG[name])  # type: ignore[operator]
@@ -48,6 +54,8 @@ def test_database_down(drill: object, name: str) -> None:
     [
         "backend-killed",
         "postgres-killed",
+        "postgres-storage-unavailable",
+        "postgres-corruption",
         "backend-cut-from-postgres",
         "exchange-key-revoked",
         "high-risk-exposure",
@@ -55,6 +63,7 @@ def test_database_down(drill: object, name: str) -> None:
         "exchanges-lost",
         "backend-cut-from-exchanges",
         "suspected-breach",
+        "api-key-compromise",
         "ledger-data-loss",
         "emergency-shutdown",
         "backend-memory-pressure",
@@ -119,6 +128,35 @@ def test_suspected_breach(drill: object, lab: DockerLab, request: pytest.Fixture
         assert not leaked, f"{path.name} shows the value of {leaked}"
 
 
+@pytest.mark.drill("API Key Compromise")
+def test_api_key_compromise(drill: object, request: pytest.FixtureRequest) -> None:
+    """The intruder's trades are found and reported, the leaked key stops working, the bot
+    trades again with a new key at 1 %; each stage within its window."""
+    result: DrillResult = drill(CATALOG["api-key-compromise"])  # type: ignore[operator]
+    assert result.steady_after
+    for stage in ("Immediate Response", "Recovery"):
+        assert f"window:{stage}" in result.measured
+    evidence_dir = request.config.rootpath / "reports" / "evidence" / request.node.name
+    report = (evidence_dir / "unauthorized-trades.tsv").read_text().splitlines()
+    assert len(report) >= 2
+    assert all("intruder-" in line for line in report[1:])
+
+
+def test_a_leaked_key_left_valid_is_not_contained(lab: DockerLab) -> None:
+    """The runbook as written (no revocation at the exchange): the intruder keeps trading with
+    the leaked key and the drill fails, saying so."""
+    drill = CATALOG["api-key-compromise"]
+    steps = tuple(s for s in drill.steps if "revoke" not in s.name)
+    assert len(steps) == len(drill.steps) - 1
+    result = DrillRunner(lab, STRICT).run(dataclasses.replace(drill, steps=steps))
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase.startswith("time_to_recover")
+    assert "the leaked key still works at the exchange" in str(info.value)
+    assert result.reverted
+    assert result.steady_after
+
+
 @pytest.mark.drill("Data Loss")
 def test_ledger_data_loss_is_recovered_with_nothing_lost(drill: object) -> None:
     """Restore the last good backup, replay the trades after it from the exchange's fills: the
@@ -126,6 +164,18 @@ def test_ledger_data_loss_is_recovered_with_nothing_lost(drill: object) -> None:
     result: DrillResult = drill(CATALOG["ledger-data-loss"])  # type: ignore[operator]
     assert result.steady_after
     assert "replay the trades after the backup from the exchange's fills" in result.steps
+
+
+@pytest.mark.drill("Database Corruption")
+def test_postgres_corruption(drill: object, request: pytest.FixtureRequest) -> None:
+    """The damaged table is located, the emergency backup cannot read it (recorded), the
+    newest verified backup is restored and the fills after it replayed: nothing lost."""
+    result: DrillResult = drill(CATALOG["postgres-corruption"])  # type: ignore[operator]
+    assert result.steady_after
+    evidence_dir = request.config.rootpath / "reports" / "evidence" / request.node.name
+    damaged = (evidence_dir / "damaged-relations.tsv").read_text()
+    assert "trade_executions\tDAMAGED\t" in damaged
+    assert "orders\treadable" in damaged
 
 
 @pytest.mark.drill("HighMemoryUsage")

@@ -13,9 +13,12 @@ from drillbook.faults import (
     DisconnectNetwork,
     Fault,
     HangProcess,
+    KeyCompromised,
     KillContainer,
     MemoryLimit,
     StopContainer,
+    StorageUnavailable,
+    TableCorrupted,
 )
 from drillbook.waiting import Check, Wait
 from support.http import http
@@ -111,3 +114,70 @@ def test_memory_limit_crash_loops_the_backend_until_raised(lab: DockerLab) -> No
     container = lab.client.containers.get(f"{lab.name}-backend")
     assert container.attrs["HostConfig"]["Memory"] == 0
     assert "MEMORY_BALLAST_MB=96" not in container.attrs["Config"]["Env"]
+
+
+def postgres_answers(lab: DockerLab) -> Check:
+    import psycopg
+
+    try:
+        psycopg.connect(lab.services()["postgres"].url, connect_timeout=2).close()
+    except Exception as exc:
+        return Check(False, f"{type(exc).__name__}: {exc}")
+    return Check(True, "postgres answers")
+
+
+def test_storage_unavailable_keeps_postgres_pending_and_loses_no_data(lab: DockerLab) -> None:
+    import psycopg
+
+    def executions() -> int:
+        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+            row = conn.execute("SELECT count(*) FROM trade_executions").fetchone()
+        return int(row[0]) if row else -1
+
+    before = executions()
+    fault = StorageUnavailable("postgres", "postgres-data")
+    roundtrip(
+        lab,
+        fault,
+        lambda: Check(not postgres_answers(lab).ok, "postgres does not answer"),
+        lambda: postgres_answers(lab),
+    )
+    container = lab.container("postgres")
+    assert container.status == "running"
+    assert executions() >= before  # the data volume was never touched
+    names = [v.name for v in lab.client.volumes.list()]
+    assert lab.settings.volume_name("postgres-data-unprovided") not in names
+
+
+def test_table_corrupted_fails_reads_and_revert_puts_the_block_back(lab: DockerLab) -> None:
+    import psycopg
+
+    fault = TableCorrupted("trade_executions")
+
+    def readable() -> Check:
+        try:
+            with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+                conn.execute("SELECT count(*) FROM trade_executions").fetchone()
+        except psycopg.Error as exc:
+            return Check(False, str(exc).strip())
+        return Check(True, "readable")
+
+    roundtrip(lab, fault, lambda: Check(not readable().ok, readable().detail), readable)
+    _, out = lab.container("postgres").exec_run(
+        ["sh", "-c", "ls /var/lib/postgresql/data | grep -c drillbook || true"]
+    )
+    assert out.decode().strip() == "0"  # the saved block is gone with the revert
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: TableCorrupted("trades; DROP"), "expected a plain table name"),
+        (lambda: KeyCompromised(interval_s=0), "interval_s=0: expected 0.1 to 10"),
+        (lambda: KeyCompromised(max_orders=0), "max_orders=0: expected 1 to 500"),
+        (lambda: KeyCompromised(duration_s=601), "duration_s=601: expected 1 to 600"),
+    ],
+)
+def test_fault_parameters_are_checked(make: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        make()

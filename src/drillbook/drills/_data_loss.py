@@ -19,7 +19,12 @@ from drillbook.probes import ServiceHealthy
 from drillbook.sla import Budget
 from drillbook.waiting import Check, Wait
 
-__all__ = ["DataIntact", "data_loss"]
+__all__ = [
+    "DataIntact",
+    "data_loss",
+    "newest_verified_backup",
+    "restore_if_lost",
+]
 
 PROCEDURE = "Emergency Procedures / Data Loss Recovery"
 
@@ -38,6 +43,32 @@ class DataIntact:
         except Exception as exc:
             return Check(False, f"{type(exc).__name__}: {exc}")
         return Check(not rows, f"{len(rows)} violation(s): {sorted({r[0] for r in rows})}")
+
+
+def newest_verified_backup(platform: DockerPlatform) -> str:
+    """The newest backup the backup job verified (``restore.sh --list``, newest first)."""
+    listing = platform.exec("backup", ["/app/scripts/restore.sh", "--list"]).output
+    good = [line.split()[0] for line in listing.splitlines() if line.endswith("verified")]
+    if not good:
+        raise LabError(f"no verified backup to restore: {listing.strip()}")
+    return good[0]
+
+
+def restore_if_lost(platform: DockerPlatform) -> str:
+    """DatabaseDown's "restore from backup if data was lost": when the ledger's tables are
+    gone, restore the newest verified backup and replay the exchange's fills after it."""
+    present = platform.sql("SELECT to_regclass('public.trade_executions') IS NOT NULL")[0][0]
+    if present:
+        count = platform.sql("SELECT count(*) FROM trade_executions")[0][0]
+        platform.save_evidence("data-check.txt", f"data survived: {count} trade execution(s)\n")
+        return "data survived"
+    backup = newest_verified_backup(platform)
+    out = platform.restore_backup(backup)
+    if "data_integrity_check(): empty" not in out:
+        raise LabError(f"the restored backup is not sound: {out.strip()[-300:]}")
+    replayed = replay_exchange_fills(platform.lab)
+    platform.save_evidence("data-check.txt", f"restored {backup}; replayed {replayed} fill(s)\n")
+    return f"restored {backup}, replayed {replayed}"
 
 
 def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:
@@ -73,11 +104,7 @@ def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) ->
         )
 
     def last_good_backup(platform: DockerPlatform) -> None:
-        listing = platform.exec("backup", ["/app/scripts/restore.sh", "--list"]).output
-        good = [line.split()[0] for line in listing.splitlines() if line.endswith("verified")]
-        if not good:
-            raise LabError(f"no verified backup to restore: {listing.strip()}")
-        saved["restore"] = good[0]  # newest first
+        saved["restore"] = newest_verified_backup(platform)
 
     def restore(platform: DockerPlatform) -> None:
         out = platform.restore_backup(saved["restore"])

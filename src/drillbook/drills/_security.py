@@ -25,7 +25,7 @@ from drillbook.runbook import Runbook
 from drillbook.sla import Budget
 from drillbook.waiting import Check
 
-__all__ = ["NoIntrusionTraces", "SecurityContained", "suspected_breach"]
+__all__ = ["NoIntrusionTraces", "SecurityContained", "put_keys_back", "suspected_breach"]
 
 EXCHANGES = ("binance", "kucoin")
 PROCEDURE = ("Security Incident Response", "Suspected Breach")
@@ -114,6 +114,37 @@ class SecurityContained:
             if env.get(f"{exchange.upper()}_API_KEY") == key:
                 missing.append(f"the {exchange} key of the breach is still in use")
         return Check(not missing, "; ".join(missing) or "contained")
+
+
+def put_keys_back(
+    platform: DockerPlatform,
+    saved: dict[str, dict[str, str]],
+    revocations: list[int],
+    env: dict[str, str | None],
+) -> None:
+    """A teardown: lift the drill's revocations, re-issue the ``saved`` keys at the exchange
+    (a revoked key stays revoked at a real one; the lab's re-issues the same key and secret) and
+    restart the backend with them and ``env``, so the lab keeps the credentials it had."""
+    admin = admin_for(platform.lab)
+    for fid in revocations:
+        try:
+            admin.clear(fid)
+        except Exception:  # already cleared (a reset)
+            continue
+    revocations.clear()
+    for exchange, creds in saved.items():
+        prefix = exchange.upper()
+        admin.add_key(
+            creds[f"{prefix}_API_KEY"],
+            creds[f"{prefix}_API_SECRET"],
+            creds.get(f"{prefix}_API_PASSPHRASE", ""),
+        )
+    values = {k: v for creds in saved.values() for k, v in creds.items()}
+    current = {k: v for e in EXCHANGES for k, v in exchange_credentials(platform.lab, e).items()}
+    env = dict(env)
+    if values and current != values:
+        env.update(values)
+    platform.set_env("backend", env)
 
 
 def suspected_breach(runbook: Runbook) -> Drill:  # noqa: PLR0915 - a closure per step, one shared state
@@ -205,35 +236,17 @@ def suspected_breach(runbook: Runbook) -> Drill:  # noqa: PLR0915 - a closure pe
         platform.sql("UPDATE users SET password_reset_required = true;")
 
     def restore(platform: DockerPlatform) -> None:
-        admin = admin_for(platform.lab)
-        for fid in revocations:
-            try:
-                admin.clear(fid)
-            except Exception:  # already cleared (a reset)
-                continue
-        revocations.clear()
-        # a revoked key stays revoked at an exchange: the lab's exchange re-issues the original
-        # keys (same key, same secret) so the lab is left with the credentials it had
-        for exchange, creds in saved.items():
-            prefix = exchange.upper()
-            admin.add_key(
-                creds[f"{prefix}_API_KEY"],
-                creds[f"{prefix}_API_SECRET"],
-                creds.get(f"{prefix}_API_PASSPHRASE", ""),
-            )
-        values = {k: v for creds in saved.values() for k, v in creds.items()}
-        current = {
-            k: v for e in EXCHANGES for k, v in exchange_credentials(platform.lab, e).items()
-        }
-        env: dict[str, str | None] = {
-            "EMERGENCY_MODE": None,
-            "TRADING_ENABLED": None,
-            "MFA_REQUIRED": None,
-            "SESSION_TIMEOUT": None,
-        }
-        if values and current != values:
-            env.update(values)
-        platform.set_env("backend", env)
+        put_keys_back(
+            platform,
+            saved,
+            revocations,
+            {
+                "EMERGENCY_MODE": None,
+                "TRADING_ENABLED": None,
+                "MFA_REQUIRED": None,
+                "SESSION_TIMEOUT": None,
+            },
+        )
         platform.sql("DELETE FROM users WHERE email LIKE %s", ("%" + _DRILL_USERS,))
 
     def step(name: str, run: object, runbook_ref: str, stage: str) -> Step:

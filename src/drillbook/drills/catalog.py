@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from drillbook.drills._budgets import budgets_for, window_budgets
-from drillbook.drills._data_loss import data_loss
+from drillbook.drills._corruption import corruption
+from drillbook.drills._data_loss import data_loss, restore_if_lost
+from drillbook.drills._key_compromise import api_key_compromise
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.drills._security import suspected_breach
 from drillbook.drills._shutdown import immediate_shutdown
@@ -34,6 +36,8 @@ from drillbook.faults.exchange import (
     new_exchange_key,
 )
 from drillbook.faults.resources import backend_memory_ratio
+from drillbook.faults.security import INTRUDER_ORDER_PREFIX
+from drillbook.faults.storage import StorageUnavailable
 from drillbook.probes import ExchangeConnected, ExposureBelow, ServiceHealthy
 from drillbook.runbook import Runbook
 from drillbook.sla import Budget
@@ -77,6 +81,8 @@ def _ledger_matches_exchange(platform: DockerPlatform) -> Check:
         f["client_order_id"]
         for key in (env["BINANCE_API_KEY"], env["KUCOIN_API_KEY"])
         for f in admin.fills(key)
+        # an intruder's trades with a leaked key (api-key-compromise) are not the bot's
+        if not f["client_order_id"].startswith(INTRUDER_ORDER_PREFIX)
     }
     after = {r[0] for r in platform.sql(query)}
     unresolved = {
@@ -129,6 +135,20 @@ def _escalate_multiple_exchanges(platform: DockerPlatform) -> None:
         "escalation-management.txt",
         f"ExchangeConnectionLost on {', '.join(down)}: escalated to management "
         "(runbook: If multiple exchanges are affected, escalate to management)\n",
+    )
+
+
+def _describe_storage(platform: DockerPlatform) -> None:
+    """``kubectl get pvc`` / ``describe pvc`` / ``get storageclass``: the container's state,
+    the engine's error and the volumes it claims, as evidence."""
+    container = platform.lab.container("postgres")
+    container.reload()
+    state = container.attrs["State"]
+    claims = container.attrs["HostConfig"].get("Binds") or []
+    platform.save_evidence(
+        "postgres-pvc-describe.txt",
+        f"postgres: {container.status}\nerror: {state.get('Error') or '-'}\n"
+        + "".join(f"claims: {c}\n" for c in claims),
     )
 
 
@@ -248,6 +268,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
     exchanges_cut = BlockPeer("backend", 8101, (8102,))
     redis_cut = BlockPeer("backend", 6379)
     cut = DisconnectNetwork("postgres")
+    storage = StorageUnavailable("postgres", "postgres-data")
     return [
         Drill(
             "backend-killed",
@@ -300,6 +321,33 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             dbd,
             (INTEGRITY,),
             "SIGKILL PostgreSQL; the runbook deletes the pod to restart it",
+        ),
+        Drill(
+            "postgres-storage-unavailable",
+            "DatabaseDown",
+            storage,
+            DATA,
+            (
+                _step(
+                    "kubectl get pvc; kubectl describe pvc postgres-pvc; kubectl get storageclass",
+                    _describe_storage,
+                    "DatabaseDown resolution 2 (If Storage Issues)",
+                ),
+                _step(
+                    "provide the volume postgres-pvc claims; kubectl delete pod -l app=postgres",
+                    lambda p: storage.revert(p.lab),
+                    "DatabaseDown resolution 2 (If PVC is pending) and 1 (Delete pod)",
+                ),
+                _step(
+                    "restore from backup if the data was lost",
+                    restore_if_lost,
+                    "DatabaseDown resolution 4 (If Complete Failure)",
+                ),
+            ),
+            dbd,
+            (INTEGRITY, LEDGER),
+            "postgres rescheduled and its volume cannot be provided (the PVC-Pending analog): "
+            "never starts; storage provided, data checked, restored if lost",
         ),
         Drill(
             "backend-cut-from-postgres",
@@ -524,9 +572,12 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             "trade twice across it: the ledger matches the exchange's fills",
         ),
         suspected_breach(runbook),
+        api_key_compromise(runbook, (INTEGRITY, LEDGER)),
         # the runbook gives Data Loss Recovery no times: DatabaseDown's (respond 2 min, restore
         # 15 min) are the nearest it states for the database
         data_loss(dbd, (INTEGRITY, LEDGER)),
+        # the runbook gives corruption DatabaseDown's times (resolution 3 of that alert)
+        corruption(dbd, (INTEGRITY, LEDGER)),
         immediate_shutdown((shutdown_budget,), (INTEGRITY, LEDGER)),
         Drill(
             "lock-contention",

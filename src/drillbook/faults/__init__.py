@@ -2,7 +2,7 @@
 
 from drillbook.faults._base import Fault
 from drillbook.faults.container import HangProcess, KillContainer, StopContainer
-from drillbook.faults.database import LedgerWiped, LockHeld
+from drillbook.faults.database import LedgerWiped, LockHeld, TableCorrupted
 from drillbook.faults.exchange import (
     ExchangeMaintenance,
     ExchangeRateLimited,
@@ -12,7 +12,8 @@ from drillbook.faults.exchange import (
 )
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.resources import MemoryLimit, MemoryPressure
-from drillbook.faults.security import Intrusion
+from drillbook.faults.security import Intrusion, KeyCompromised
+from drillbook.faults.storage import StorageUnavailable
 from drillbook.registry import Registry
 
 #: every fault by the name plans, schedules and experiments use for it
@@ -32,7 +33,10 @@ for _name, _cls in (
     ("key_revoked", KeyRevoked),
     ("lock_held", LockHeld),
     ("ledger_wiped", LedgerWiped),
+    ("table_corrupted", TableCorrupted),
     ("intrusion", Intrusion),
+    ("key_compromised", KeyCompromised),
+    ("storage_unavailable", StorageUnavailable),
 ):
     FAULTS.add(_name, _cls)
 
@@ -46,6 +50,7 @@ __all__ = [
     "Fault",
     "HangProcess",
     "Intrusion",
+    "KeyCompromised",
     "KeyRevoked",
     "KillContainer",
     "LedgerWiped",
@@ -54,4 +59,6 @@ __all__ = [
     "MemoryPressure",
     "PriceShock",
     "StopContainer",
+    "StorageUnavailable",
+    "TableCorrupted",
 ]

@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from drillbook.environments.docker import DockerLab
+from drillbook.errors import LabError
 from drillbook.faults.exchange import admin_for
+from drillbook.faults.security import INTRUDER_ORDER_PREFIX
 from drillbook.waiting import Check
 
-__all__ = ["LedgerWiped", "LockHeld", "replay_exchange_fills"]
+__all__ = ["LedgerWiped", "LockHeld", "TableCorrupted", "replay_exchange_fills"]
 
 _APPLICATION = "drillbook-lock-held"
 
@@ -80,6 +82,127 @@ class LockHeld:
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
+
+
+_SAVED = "drillbook-saved-block"  # beside the data, in the volume: the block as it was
+
+
+@dataclass(frozen=True)
+class TableCorrupted:
+    """Block 0 of ``table``'s heap file overwritten with random bytes while PostgreSQL is
+    stopped (a torn write, a failing disk): every scan of the table fails with "invalid page in
+    block 0". The original block is kept in the data volume; revert, when the table is still
+    unreadable, stops PostgreSQL, writes the block back and starts it again. A recovery that
+    restored the table (a new relation file) leaves nothing to put back."""
+
+    table: str = "trade_executions"
+    volume: str = "postgres-data"
+    mount: str = "/var/lib/postgresql/data"
+
+    def __post_init__(self) -> None:
+        if not self.table.replace("_", "").isalnum():
+            raise ValueError(f"TableCorrupted table={self.table!r}: expected a plain table name")
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}: block 0 of its heap file corrupted"
+
+    def _readable(self, lab: DockerLab) -> Check:
+        import psycopg
+
+        try:
+            with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+                n = conn.execute(f"SELECT count(*) FROM {self.table}").fetchone()
+        except psycopg.errors.DataCorrupted as exc:
+            return Check(False, str(exc).strip())
+        return Check(True, f"{self.table}: {n[0] if n else 0} row(s) readable")
+
+    def _offline(self, lab: DockerLab, script: str) -> str:
+        """Run ``script`` in a throwaway container on the data volume (mounted at /data)
+        while PostgreSQL is stopped; start PostgreSQL again whatever happens."""
+        from drillbook.environments.docker import lab_labels
+        from drillbook.waiting import Wait
+
+        postgres = lab.container("postgres")
+        # a fast shutdown (SIGINT to the postmaster itself: the container's first process,
+        # runuser, does not forward it): clients cut off, a shutdown checkpoint, no crash
+        # recovery afterwards (SIGTERM waits for clients; after SIGKILL, recovery would
+        # replay full-page images over the damage)
+        postgres.exec_run(
+            ["sh", "-c", f"kill -INT $(head -1 {self.mount}/postmaster.pid)"], user="root"
+        )
+        try:
+            try:
+                postgres.wait(timeout=30)
+            except Exception:
+                postgres.stop(timeout=5)
+            out = lab.client.containers.run(
+                postgres.attrs["Config"]["Image"],
+                entrypoint=["sh", "-ec"],
+                command=[script],
+                volumes={lab.settings.volume_name(self.volume): {"bind": "/data", "mode": "rw"}},
+                network_mode="none",
+                labels=lab_labels(lab.name, lab.run_id, "postgres"),
+                user="root",
+                remove=True,
+            )
+        finally:
+            postgres.start()  # the same container: its host ports and volume as before
+
+            def accepting() -> Check:
+                import psycopg
+
+                try:
+                    psycopg.connect(lab.services()["postgres"].url, connect_timeout=2).close()
+                except Exception as exc:
+                    return Check(False, f"{type(exc).__name__}: {exc}")
+                return Check(True, "accepting connections")
+
+            Wait(timeout_s=60, poll_s=0.25).until(accepting, "postgres to accept connections")
+        return out.decode() if isinstance(out, bytes) else str(out)
+
+    def inject(self, lab: DockerLab) -> None:
+        import psycopg
+
+        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT current_setting('data_directory'), pg_relation_filepath(%s)",
+                (self.table,),
+            ).fetchone()
+        assert row is not None
+        datadir, relpath = str(row[0]), str(row[1])
+        if not datadir.startswith(self.mount):
+            raise LabError(f"postgres keeps its data in {datadir}, not in {self.mount}")
+        path = (datadir[len(self.mount) :].strip("/") + "/" + relpath).lstrip("/")
+        self._offline(
+            lab,
+            f"cd /data; [ -f {_SAVED} ] || {{ dd if={path} of={_SAVED} bs=8192 count=1; "
+            f"echo {path} > {_SAVED}.path; }}; "
+            f"head -c 8192 /dev/urandom > /tmp/garbage; "
+            f"dd if=/tmp/garbage of={path} bs=8192 count=1 conv=notrunc",
+        )
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        readable = self._readable(lab)
+        return Check(not readable.ok, readable.detail)
+
+    def revert(self, lab: DockerLab) -> None:
+        try:
+            readable = self._readable(lab).ok
+        except Exception:
+            return  # postgres is gone with the lab: nothing left to put back
+        if readable:
+            with contextlib.suppress(Exception):
+                lab.container("postgres").exec_run(
+                    ["sh", "-c", f"cd {self.mount}; rm -f {_SAVED} {_SAVED}.path"], user="root"
+                )
+            return
+        self._offline(
+            lab,
+            f"cd /data; [ -f {_SAVED} ] || exit 0; "
+            f'dd if={_SAVED} of="$(cat {_SAVED}.path)" bs=8192 count=1 conv=notrunc; '
+            f"rm -f {_SAVED} {_SAVED}.path",
+        )
 
 
 _LEDGER_COLUMNS = (
@@ -152,6 +275,8 @@ def _exchange_fills(lab: DockerLab) -> list[tuple[str, dict[str, Any]]]:
     seen: set[str] = set()
     unique = []
     for exchange, f in sorted(fills, key=lambda x: (x[1]["time_ms"], x[1]["trade_id"])):
+        if f["client_order_id"].startswith(INTRUDER_ORDER_PREFIX):
+            continue  # an intruder's trade with a leaked key (API Key Compromise): not the bot's
         if f["client_order_id"] not in seen:  # two keys of one account list a fill twice
             seen.add(f["client_order_id"])
             unique.append((exchange, f))

@@ -4,6 +4,7 @@ from drillbook.environments.docker._cleanup import clean_leftovers, list_resourc
 from drillbook.environments.docker._lab import DockerLab
 from drillbook.environments.docker._labels import (
     Resource,
+    lab_labels,
     new_run_id,
     select_for_clean,
     select_for_down,
@@ -18,6 +19,7 @@ __all__ = [
     "LabSettings",
     "Resource",
     "clean_leftovers",
+    "lab_labels",
     "list_resources",
     "new_run_id",
     "parse_port_option",

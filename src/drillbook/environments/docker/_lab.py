@@ -190,11 +190,7 @@ class DockerLab:
                 current.pop(key, None)
             else:
                 current[key] = value
-        ports = {
-            p.name: int(b[0]["HostPort"])
-            for p in spec.ports
-            if (b := (old.attrs["NetworkSettings"]["Ports"] or {}).get(f"{p.container_port}/tcp"))
-        }
+        ports = _host_ports(old, spec)
         image = old.attrs["Config"]["Image"]
         self._run_id = old.labels.get(LABEL_RUN, self.run_id)
         kept_memory = old.attrs["HostConfig"].get("Memory") or 0
@@ -226,6 +222,49 @@ class DockerLab:
         if replicas:
             self.scale(spec.name, 1 + replicas, wait=wait, fresh=True)
         return self.services()[spec.name]
+
+    def unbind_volume(self, service_name: str, volume: str) -> str:
+        """Replace the service's container with one whose ``volume`` cannot be provided (a local
+        volume bound to a path that does not exist): the container is created and never runs,
+        as a pod whose PVC is Pending. Returns the engine's error. :meth:`recreate` binds the
+        real volume again; the data in it is untouched."""
+        spec = service(service_name, self.settings.catalog)
+        if volume not in {v.name for v in spec.volumes}:
+            raise ConfigError(
+                f"unbind_volume {service_name}: no volume {volume!r}",
+                hint=f"its volumes are: {', '.join(v.name for v in spec.volumes) or 'none'}",
+            )
+        old = self._client.containers.get(self.settings.container_name(spec.name))
+        env, image, ports = _env_of(old), old.attrs["Config"]["Image"], _host_ports(old, spec)
+        labels = {LABEL_REVISION: str(int(old.labels.get(LABEL_REVISION, "1")) + 1)}
+        with contextlib.suppress(docker.errors.APIError):
+            old.stop(timeout=5)
+        old.remove(force=True)
+        unprovided = self.settings.volume_name(f"{volume}-unprovided")
+        with contextlib.suppress(docker.errors.NotFound):
+            self._client.volumes.get(unprovided).remove(force=True)
+        self._client.volumes.create(
+            name=unprovided,
+            driver="local",
+            driver_opts={"type": "none", "o": "bind", "device": f"/nonexistent/{unprovided}"},
+            labels=lab_labels(self.name, self.run_id, spec.name),
+        )
+        network = Network()
+        network.name = self.settings.network_name
+        try:
+            self._run(
+                spec,
+                image,
+                network,
+                env,
+                host_ports=ports,
+                create_volumes=False,
+                extra_labels=labels,
+                volume_names={volume: unprovided},
+            )
+        except LabError as exc:
+            return str(exc)
+        raise LabError(f"{spec.name} started on a volume that cannot be provided ({unprovided})")
 
     def rollout_undo(self, service_name: str, *, wait: bool = True) -> ServiceHandle:
         """``kubectl rollout undo``: back to the previous revision's environment and memory
@@ -392,6 +431,7 @@ class DockerLab:
         name: str | None = None,
         publish: bool = True,
         extra_labels: Mapping[str, str] | None = None,
+        volume_names: Mapping[str, str] | None = None,
     ) -> None:
         labels = {**lab_labels(self.name, self._run_id, spec.name), **(extra_labels or {})}
         container = DockerContainer(
@@ -411,7 +451,7 @@ class DockerLab:
             binding = ("127.0.0.1", fixed or _free_port())
             container.ports[f"{port.container_port}/tcp"] = binding  # type: ignore[assignment]
         for vol in spec.volumes:
-            name = self.settings.volume_name(vol.name)
+            name = (volume_names or {}).get(vol.name) or self.settings.volume_name(vol.name)
             if create_volumes:
                 labels_v = lab_labels(self.name, self._run_id, spec.name)
                 self._client.volumes.create(name=name, labels=labels_v)
@@ -504,6 +544,19 @@ def _env_of(container: Container) -> dict[str, str]:
     return dict(
         item.split("=", 1) for item in container.attrs["Config"]["Env"] or [] if "=" in item
     )
+
+
+def _host_ports(container: Container, spec: ServiceSpec) -> dict[str, int]:
+    """The host ports a container publishes, from its live bindings or, for one that is not
+    running, from its configuration."""
+    live = container.attrs["NetworkSettings"]["Ports"] or {}
+    configured = container.attrs["HostConfig"].get("PortBindings") or {}
+    ports = {}
+    for p in spec.ports:
+        bindings = live.get(f"{p.container_port}/tcp") or configured.get(f"{p.container_port}/tcp")
+        if bindings and bindings[0].get("HostPort"):
+            ports[p.name] = int(bindings[0]["HostPort"])
+    return ports
 
 
 def _handle(container: Container, spec: ServiceSpec) -> ServiceHandle:

@@ -101,8 +101,13 @@ class DockerPlatform:
         """``kubectl rollout restart``: a fresh container with the same configuration."""
         return self.lab.recreate(service)
 
-    def set_env(self, service: str, env: Mapping[str, str | None]) -> ServiceHandle:
-        return self.lab.recreate(service, env=env)
+    def set_env(
+        self, service: str, env: Mapping[str, str | None], *, wait: bool = True
+    ) -> ServiceHandle:
+        """``kubectl set env``: a rollout with ``env`` changed (``None`` unsets); ``wait=False``
+        returns once the new container runs, healthy or not (a change that makes the service
+        unhealthy on purpose)."""
+        return self.lab.recreate(service, env=env, wait=wait)
 
     def patch_resources(self, service: str, memory: str) -> ServiceHandle:
         return self.lab.recreate(service, mem_limit=memory)
@@ -115,7 +120,9 @@ class DockerPlatform:
         """``kubectl rollout undo``: the previous revision's environment and memory limit."""
         return self.lab.rollout_undo(service)
 
-    def rotate_secret(self, secret: str, values: Mapping[str, str]) -> list[ServiceHandle]:
+    def rotate_secret(
+        self, secret: str, values: Mapping[str, str], *, wait: bool = True
+    ) -> list[ServiceHandle]:
         """``kubectl create secret ... --dry-run -o yaml | kubectl apply`` then a rollout restart
         of every service that reads it: the new values reach them as environment. Values are
         never printed; only keys of ``secret`` are accepted."""
@@ -130,7 +137,7 @@ class DockerPlatform:
                 f"rotate_secret {secret}: {', '.join(unknown) or 'no key given'}",
                 hint=f"its keys are: {', '.join(keys)}",
             )
-        return [self.lab.recreate(name, env=dict(values)) for name in consumers]
+        return [self.lab.recreate(name, env=dict(values), wait=wait) for name in consumers]
 
     def delete_pod(self, service: str) -> None:
         """Kill the container and start it again, as the Deployment's controller would."""
