@@ -11,5 +11,7 @@ from support.labtools import running_lab
 @pytest.fixture(scope="module")
 def lab() -> Iterator[DockerLab]:
     """Data services, the fake exchange, the backend and the alert pipeline."""
-    with running_lab("chaos", ("backend", "prometheus", "alertmanager", "responder")) as lab:
+    with running_lab(
+        "chaos", ("backend", "frontend", "prometheus", "alertmanager", "responder")
+    ) as lab:
         yield lab

@@ -55,3 +55,6 @@ class Drill:
     # what "recovered" means when it is not the steady state again: a contained breach (trading
     # stopped, secrets rotated) is recovered; probes still detect the fault's traces
     recovered_when: tuple[Probe, ...] = ()
+    # a planned procedure (maintenance, a controlled shutdown): its "fault" is the decision to
+    # start (faults.Scheduled), nothing is detected and no alert awaited
+    planned: bool = False

@@ -20,7 +20,7 @@ from drillbook.faults.security import Intrusion
 from drillbook.probes import ServiceHealthy
 from drillbook.sla import Budget
 
-__all__ = ["ShutDownSafely", "immediate_shutdown"]
+__all__ = ["ShutDownSafely", "controlled_shutdown", "immediate_shutdown"]
 
 PROCEDURE = "Emergency Procedures / Complete System Shutdown / Immediate Shutdown"
 
@@ -31,6 +31,8 @@ class ShutDownSafely:
     verified backup written after ``since["t"]`` (epoch seconds)."""
 
     since: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    positions_closed: bool = True  # a controlled shutdown leaves positions as they are
+    backup: bool = True  # ... and takes no backup
 
     @property
     def name(self) -> str:
@@ -51,10 +53,12 @@ class ShutDownSafely:
                 ).fetchone()[0]  # type: ignore[index]
         except Exception as exc:
             return Check(False, f"{type(exc).__name__}: {exc}")
-        if n_open:
+        if n_open and self.positions_closed:
             problems.append(f"{n_open} position(s) open")
         if flight:
             problems.append(f"{flight} order(s) in flight")
+        if not self.backup:
+            return Check(not problems, "; ".join(problems) or "shut down safely")
         _, out = lab.container("backup").exec_run(
             ["sh", "-c", "ls /backups/*emergency-shutdown-backup-*.sql.gz.ok 2>/dev/null"]
         )
@@ -135,4 +139,105 @@ def immediate_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant,
         setup=(Step("note the incident's start", incident),),
         teardown=(Step("bring the system back (not part of the runbook)", bring_back),),
         recovered_when=(down,),
+    )
+
+
+CONTROLLED = "Emergency Procedures / Complete System Shutdown / Controlled Shutdown"
+
+
+def controlled_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:
+    """The runbook's Controlled Shutdown: drain, stop routing, scale down gradually, stop the
+    frontend. Recovered means stopped with nothing in flight (positions stay as they are: the
+    procedure does not close them); the ledger invariant proves nothing in flight was lost."""
+    import time as _time
+
+    from drillbook.faults.planned import Scheduled
+    from drillbook.waiting import Check, Wait
+
+    down = ShutDownSafely(positions_closed=False, backup=False)
+
+    def in_flight(platform: DockerPlatform) -> int:
+        rows = platform.sql("SELECT count(*) FROM orders WHERE status IN ('pending', 'unknown')")
+        return int(rows[0][0])
+
+    def drained(platform: DockerPlatform) -> None:
+        """``kubectl logs -f | grep -i "shutdown|complete"``, bounded: the bot says it has
+        finished its in-flight work."""
+        found: list[str] = []
+
+        def said() -> Check:
+            found[:] = [
+                line
+                for line in platform.logs("backend").splitlines()
+                if "graceful shutdown: complete" in line
+            ]
+            return Check(bool(found), f"{len(found)} line(s)")
+
+        Wait(timeout_s=60, poll_s=0.5).until(said, "the backend to report its drain complete")
+        platform.save_evidence("graceful-shutdown.log", "\n".join(found) + "\n")
+
+    def unrouted(platform: DockerPlatform) -> None:
+        platform.patch_service_selector("backend", "maintenance")
+
+    def gradually(platform: DockerPlatform) -> None:
+        """``scale --replicas=1; sleep 60; scale --replicas=0``: the minute is spent waiting
+        for the orders in flight to resolve, and cut short when none is left."""
+        platform.scale("backend", 1)
+        started = _time.monotonic()
+        Wait(timeout_s=60, poll_s=0.5).until(
+            lambda: Check(in_flight(platform) == 0, f"{in_flight(platform)} order(s) in flight"),
+            "the orders in flight to resolve",
+        )
+        platform.save_evidence(
+            "scale-down.txt", f"no order in flight after {_time.monotonic() - started:.1f}s\n"
+        )
+        platform.scale("backend", 0)
+
+    def bring_back(platform: DockerPlatform) -> None:
+        for service in ("backend", "frontend"):
+            if platform.lab.replicas(service) == 0:
+                platform.scale(service, 1)
+        platform.set_env("backend", {"GRACEFUL_SHUTDOWN": None})
+
+    ref = f"{CONTROLLED} "
+    steps = (
+        Step(
+            "kubectl set env deployment/backend GRACEFUL_SHUTDOWN=true",
+            lambda p: p.set_env("backend", {"GRACEFUL_SHUTDOWN": "true"}),
+            ref + "1 (Enable graceful shutdown mode)",
+        ),
+        Step(
+            'kubectl logs deployment/backend -f | grep -i "shutdown\\|complete"',
+            drained,
+            ref + "2 (Wait for current operations to complete)",
+        ),
+        Step(
+            "kubectl patch service backend-service ... selector app=maintenance",
+            unrouted,
+            ref + "3 (Stop accepting new requests)",
+        ),
+        Step(
+            "kubectl scale deployment backend --replicas=1; sleep 60; --replicas=0",
+            gradually,
+            ref + "4 (Scale down gradually)",
+        ),
+        Step(
+            "kubectl scale deployment frontend --replicas=0",
+            lambda p: p.scale("frontend", 0),
+            ref + "5 (Shutdown supporting services)",
+        ),
+    )
+    return Drill(
+        "controlled-shutdown",
+        "Controlled Shutdown",
+        Scheduled("a controlled shutdown of the trading system"),
+        (ServiceHealthy("backend"), ServiceHealthy("frontend")),
+        steps,
+        budgets,
+        invariants,
+        "drain in-flight work, stop routing to the backend, scale down, stop the frontend: "
+        "nothing in flight lost",
+        teardown=(Step("bring the system back (not part of the runbook)", bring_back),),
+        recovered_when=(down,),
+        planned=True,
     )

@@ -12,9 +12,10 @@ from drillbook.drills._budgets import budgets_for, window_budgets
 from drillbook.drills._corruption import corruption
 from drillbook.drills._data_loss import data_loss, restore_if_lost
 from drillbook.drills._key_compromise import api_key_compromise
+from drillbook.drills._maintenance import planned_maintenance
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.drills._security import suspected_breach
-from drillbook.drills._shutdown import immediate_shutdown
+from drillbook.drills._shutdown import controlled_shutdown, immediate_shutdown
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import ConfigError, LabError
 from drillbook.faults import (
@@ -579,6 +580,13 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
         # the runbook gives corruption DatabaseDown's times (resolution 3 of that alert)
         corruption(dbd, (INTEGRITY, LEDGER)),
         immediate_shutdown((shutdown_budget,), (INTEGRITY, LEDGER)),
+        # the runbook gives Controlled Shutdown no time: the immediate shutdown's bound
+        controlled_shutdown((shutdown_budget,), (INTEGRITY, LEDGER)),
+        # the runbook gives the maintenance window no length; trading is stopped meanwhile,
+        # so TradingBotDown's escalation threshold bounds it
+        planned_maintenance(
+            tuple(b for b in tbd if b.measure == "time_to_recover"), (INTEGRITY, LEDGER)
+        ),
         Drill(
             "lock-contention",
             "SlowQueries",

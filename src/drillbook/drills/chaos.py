@@ -131,8 +131,11 @@ def drill_inject(
 def drill_detected(
     drill: str, timeout: float = 60, configuration: Configuration = None, secrets: Secrets = None
 ) -> str:
-    """Wait until a probe of the drill fails (the fault is seen); return what it saw."""
+    """Wait until a probe of the drill fails (the fault is seen); return what it saw. A
+    planned drill (maintenance, a controlled shutdown) has nothing to detect."""
     d, platform = _drill(drill), _platform(configuration)
+    if d.planned:
+        return f"planned: {d.fault.name}"
     deadline = time.monotonic() + float(timeout)
     while time.monotonic() < deadline:
         check = _probes_pass(d, platform)

@@ -11,6 +11,7 @@ from drillbook.faults.exchange import (
     PriceShock,
 )
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
+from drillbook.faults.planned import Scheduled
 from drillbook.faults.resources import MemoryLimit, MemoryPressure
 from drillbook.faults.security import Intrusion, KeyCompromised
 from drillbook.faults.storage import StorageUnavailable
@@ -35,6 +36,7 @@ for _name, _cls in (
     ("ledger_wiped", LedgerWiped),
     ("table_corrupted", TableCorrupted),
     ("intrusion", Intrusion),
+    ("scheduled", Scheduled),
     ("key_compromised", KeyCompromised),
     ("storage_unavailable", StorageUnavailable),
 ):
@@ -58,6 +60,7 @@ __all__ = [
     "MemoryLimit",
     "MemoryPressure",
     "PriceShock",
+    "Scheduled",
     "StopContainer",
     "StorageUnavailable",
     "TableCorrupted",

@@ -266,6 +266,17 @@ class DockerLab:
             return str(exc)
         raise LabError(f"{spec.name} started on a volume that cannot be provided ({unprovided})")
 
+    def route_service(self, service_name: str, *, routed: bool) -> None:
+        """Whether the service's network names (its Kubernetes Service, e.g. backend-service)
+        lead to its container. ``routed=False`` is the runbook's selector patched to an app
+        that does not exist: peers stop reaching it by that name; the container keeps its plain
+        service name. A rollout (:meth:`recreate`, :meth:`scale`) routes it again."""
+        spec = service(service_name, self.settings.catalog)
+        container = self.container(spec.name)
+        network = self._client.networks.get(self.settings.network_name)
+        network.disconnect(container)
+        network.connect(container, aliases=[spec.name, *spec.aliases] if routed else [spec.name])
+
     def rollout_undo(self, service_name: str, *, wait: bool = True) -> ServiceHandle:
         """``kubectl rollout undo``: back to the previous revision's environment and memory
         limit (itself a new revision, so a second undo goes forward again)."""

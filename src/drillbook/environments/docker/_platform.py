@@ -116,6 +116,12 @@ class DockerPlatform:
         """``kubectl scale --replicas=N``: 0 stops it; N>1 adds replicas behind its names."""
         return self.lab.scale(service, replicas)
 
+    def patch_service_selector(self, service: str, app: str) -> None:
+        """``kubectl patch service <service>-service -p '{"spec":{"selector":{"app":APP}}}'``:
+        with ``app`` other than ``service`` its Service routes nowhere (stop accepting new
+        requests); with ``app == service`` it routes to it again."""
+        self.lab.route_service(service, routed=app == service)
+
     def rollout_undo(self, service: str) -> ServiceHandle:
         """``kubectl rollout undo``: the previous revision's environment and memory limit."""
         return self.lab.rollout_undo(service)
