@@ -69,6 +69,7 @@ def test_database_down(drill: object, name: str) -> None:
         "controlled-shutdown",
         "planned-maintenance",
         "backend-memory-pressure",
+        "backend-cpu-pressure",
     ],
 )
 def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name: str) -> None:
@@ -186,6 +187,16 @@ def test_backend_memory_pressure(drill: object) -> None:
     result: DrillResult = drill(CATALOG["backend-memory-pressure"])  # type: ignore[operator]
     assert result.steady_after
     assert "time_to_alert" in result.measured
+
+
+@pytest.mark.drill("HighCPUUsage")
+def test_backend_cpu_pressure(drill: object, lab: DockerLab) -> None:
+    """At its CPU limit, HighCPUUsage fires; the raised limit clears it; the revert removes
+    the limit again."""
+    result: DrillResult = drill(CATALOG["backend-cpu-pressure"])  # type: ignore[operator]
+    assert result.steady_after
+    assert "time_to_alert" in result.measured
+    assert not lab.container("backend").attrs["HostConfig"].get("NanoCpus")
 
 
 @pytest.mark.drill("Immediate Shutdown")

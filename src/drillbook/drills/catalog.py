@@ -36,7 +36,7 @@ from drillbook.faults.exchange import (
     exchange_credentials,
     new_exchange_key,
 )
-from drillbook.faults.resources import backend_memory_ratio
+from drillbook.faults.resources import CpuPressure, backend_cpu_ratio, backend_memory_ratio
 from drillbook.faults.security import INTRUDER_ORDER_PREFIX
 from drillbook.faults.storage import StorageUnavailable
 from drillbook.probes import ExchangeConnected, ExposureBelow, ServiceHealthy
@@ -118,6 +118,25 @@ class MemoryHeadroom:
         except OSError as exc:
             return Check(False, f"/metrics: {exc}")
         return Check(ratio < 0.85, f"{ratio:.0%}: {detail}")
+
+
+class CpuHeadroom:
+    """The backend uses less than 80% of its CPU limit over a second (HighCPUUsage is false)."""
+
+    name = "backend CPU below 80% of its limit"
+
+    def check(self, lab: DockerLab) -> Check:
+        try:
+            ratio, detail = backend_cpu_ratio(lab, window_s=1.0)
+        except (OSError, KeyError) as exc:
+            return Check(False, f"/metrics: {exc}")
+        return Check(ratio < 0.8, f"{ratio:.0%}: {detail}")
+
+
+def _top_pods(platform: DockerPlatform) -> None:
+    """``kubectl top pods --sort-by=cpu``: the backend's CPU against its limit, as evidence."""
+    ratio, detail = backend_cpu_ratio(platform.lab)
+    platform.save_evidence("top-pods.txt", f"backend\t{ratio:.0%}\t{detail}\n")
 
 
 def _escalate_multiple_exchanges(platform: DockerPlatform) -> None:
@@ -505,6 +524,30 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
             "the backend holds a ballast close to its memory limit (not OOM-killed); raise the "
             "limit as the runbook says. Not done: resolution 4's scale to 4 replicas (each "
             "replica would trade: CONTRACT.md)",
+        ),
+        Drill(
+            "backend-cpu-pressure",
+            "HighCPUUsage",
+            CpuPressure(),
+            (CpuHeadroom(), ServiceHealthy("backend")),
+            (
+                _step(
+                    "kubectl top pods --sort-by=cpu",
+                    _top_pods,
+                    "High CPU Usage investigation 1 (Identify high CPU pods)",
+                ),
+                _step(
+                    "kubectl patch deployment backend ... limits cpu 2",
+                    lambda p: p.patch_resources("backend", cpus=2.0),
+                    "High CPU Usage resolution 2 (Increase CPU limits)",
+                ),
+            ),
+            # the performance section states no times; TradingBotDown's are the backend's
+            tbd,
+            (INTEGRITY,),
+            "a hot code path at the backend's CPU limit; raise the limit as the runbook says. "
+            "Not done: resolution 1's scale to 5 replicas (each would trade: CONTRACT.md), "
+            "resolution 3's NODE_OPTIONS (a Node.js flag; the backend is Python)",
         ),
         Drill(
             "exchanges-lost",

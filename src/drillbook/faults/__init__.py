@@ -12,7 +12,7 @@ from drillbook.faults.exchange import (
 )
 from drillbook.faults.network import BlockPeer, DisconnectNetwork
 from drillbook.faults.planned import Scheduled
-from drillbook.faults.resources import MemoryLimit, MemoryPressure
+from drillbook.faults.resources import CpuPressure, MemoryLimit, MemoryPressure
 from drillbook.faults.security import Intrusion, KeyCompromised
 from drillbook.faults.storage import StorageUnavailable
 from drillbook.registry import Registry
@@ -27,6 +27,7 @@ for _name, _cls in (
     ("block_peer", BlockPeer),
     ("memory_limit", MemoryLimit),
     ("memory_pressure", MemoryPressure),
+    ("cpu_pressure", CpuPressure),
     ("exchange_rate_limited", ExchangeRateLimited),
     ("exchange_unreachable", ExchangeUnreachable),
     ("price_shock", PriceShock),
@@ -45,6 +46,7 @@ for _name, _cls in (
 __all__ = [
     "FAULTS",
     "BlockPeer",
+    "CpuPressure",
     "DisconnectNetwork",
     "ExchangeMaintenance",
     "ExchangeRateLimited",

@@ -1,4 +1,4 @@
-"""Resource faults: a memory limit too low for the service (the crash-loop analog)."""
+"""Resource faults: a memory limit too low (the crash-loop analog), memory and CPU pressure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from drillbook.environments.docker import DockerLab
 from drillbook.environments.services import service as service_spec
 from drillbook.waiting import Check
 
-__all__ = ["MemoryLimit", "MemoryPressure", "backend_memory_ratio"]
+__all__ = [
+    "CpuPressure",
+    "MemoryLimit",
+    "MemoryPressure",
+    "backend_cpu_ratio",
+    "backend_memory_ratio",
+]
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,7 @@ class MemoryLimit:
         lab.recreate(self.service, env=dict.fromkeys(k for k, _ in self.env), mem_limit=own)
 
 
-def backend_memory_ratio(lab: DockerLab) -> tuple[float, str]:
-    """The backend's resident memory over its container limit, from its own ``/metrics`` (what
-    HighMemoryUsage evaluates); 0 when it reports no limit."""
+def _backend_metrics(lab: DockerLab, names: tuple[str, ...]) -> dict[str, float]:
     import urllib.request
 
     url = lab.services()["backend"].endpoint("health").url + "/metrics"
@@ -50,9 +54,34 @@ def backend_memory_ratio(lab: DockerLab) -> tuple[float, str]:
         text = resp.read().decode()
     values: dict[str, float] = {}
     for line in text.splitlines():
-        for name in ("process_resident_memory_bytes", "trading_bot_memory_limit_bytes"):
+        for name in names:
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 values[name] = float(line.rsplit(" ", 1)[1])
+    return values
+
+
+def backend_cpu_ratio(lab: DockerLab, window_s: float = 2.0) -> tuple[float, str]:
+    """The backend's CPU use over ``window_s`` against its CPU limit (one core without one),
+    from its own ``/metrics``: what HighCPUUsage evaluates."""
+    import time
+
+    names = ("process_cpu_seconds_total", "trading_bot_cpu_limit_cores")
+    first, t0 = _backend_metrics(lab, names), time.monotonic()
+    time.sleep(window_s)
+    second, t1 = _backend_metrics(lab, names), time.monotonic()
+    used = (second["process_cpu_seconds_total"] - first["process_cpu_seconds_total"]) / (t1 - t0)
+    limit = second.get("trading_bot_cpu_limit_cores", 0.0)
+    ratio = used / (limit if limit > 0 else 1.0)
+    of = f"limit {limit:g} core(s)" if limit > 0 else "one core (no limit)"
+    return ratio, f"{used:.2f} core(s) of {of}"
+
+
+def backend_memory_ratio(lab: DockerLab) -> tuple[float, str]:
+    """The backend's resident memory over its container limit, from its own ``/metrics`` (what
+    HighMemoryUsage evaluates); 0 when it reports no limit."""
+    values = _backend_metrics(
+        lab, ("process_resident_memory_bytes", "trading_bot_memory_limit_bytes")
+    )
     rss = values.get("process_resident_memory_bytes", 0.0)
     limit = values.get("trading_bot_memory_limit_bytes", 0.0)
     ratio = rss / limit if limit > 0 else 0.0
@@ -95,3 +124,48 @@ class MemoryPressure:
     def revert(self, lab: DockerLab) -> None:
         own = service_spec(self.service, lab.settings.catalog).mem_limit or "0"
         lab.recreate(self.service, env={"MEMORY_BALLAST_MB": None}, mem_limit=own)
+
+
+@dataclass(frozen=True)
+class CpuPressure:
+    """The backend recreated under a CPU limit of ``limit`` cores with ``threads`` busy threads
+    (``CPU_BURN_THREADS``, each ending by itself after ``max_s``): it runs at its limit
+    (HighCPUUsage). Revert recreates it without the threads and without a CPU limit."""
+
+    service: str = "backend"
+    limit: float = 0.5
+    threads: int = 1
+    max_s: float = 300.0
+    threshold: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.service != "backend":
+            raise ValueError("CpuPressure: only the backend reports its CPU against a limit")
+        if not 0.05 <= self.limit <= 16:
+            raise ValueError(f"CpuPressure limit={self.limit}: expected 0.05 to 16 cores")
+        if not 1 <= self.threads <= 4:
+            raise ValueError(f"CpuPressure threads={self.threads}: expected 1 to 4")
+        if not 1 <= self.max_s <= 3600:
+            raise ValueError(f"CpuPressure max_s={self.max_s}: expected 1 to 3600")
+
+    @property
+    def name(self) -> str:
+        burn = f"{self.threads} busy thread(s)"
+        return f"CPU pressure on {self.service}: {burn} under {self.limit:g} core"
+
+    def inject(self, lab: DockerLab) -> None:
+        lab.recreate(
+            self.service,
+            env={"CPU_BURN_THREADS": str(self.threads), "CPU_BURN_SECONDS": f"{self.max_s:g}"},
+            cpus=self.limit,
+        )
+
+    def verify_active(self, lab: DockerLab) -> Check:
+        try:
+            ratio, detail = backend_cpu_ratio(lab, window_s=1.0)
+        except (OSError, KeyError) as exc:
+            return Check(False, f"/metrics: {exc}")
+        return Check(ratio > self.threshold, f"{ratio:.0%}: {detail}")
+
+    def revert(self, lab: DockerLab) -> None:
+        lab.recreate(self.service, env={"CPU_BURN_THREADS": None, "CPU_BURN_SECONDS": None}, cpus=0)

@@ -173,9 +173,11 @@ class DockerLab:
         mem_limit: str | None = None,
         wait: bool = True,
         exact_env: Mapping[str, str] | None = None,
+        cpus: float | None = None,
     ) -> ServiceHandle:
         """Replace a service's container, as a rollout does: same image, network names, volumes
-        and host ports, with ``env`` changes (``None`` unsets) and optionally a new memory limit.
+        and host ports, with ``env`` changes (``None`` unsets) and optionally a new memory limit
+        or CPU limit (``cpus``, in cores; 0 removes it).
 
         This is how the Docker lab applies ``kubectl set env`` and ``kubectl patch`` resources.
         Each recreate is a new revision that remembers the previous one (:meth:`rollout_undo`);
@@ -194,9 +196,13 @@ class DockerLab:
         image = old.attrs["Config"]["Image"]
         self._run_id = old.labels.get(LABEL_RUN, self.run_id)
         kept_memory = old.attrs["HostConfig"].get("Memory") or 0
+        kept_cpus = int(old.attrs["HostConfig"].get("NanoCpus") or 0)
+        nano_cpus = kept_cpus if cpus is None else int(cpus * 1e9)
         revision = {
             LABEL_REVISION: str(int(old.labels.get(LABEL_REVISION, "1")) + 1),
-            LABEL_PREVIOUS: json.dumps({"env": before, "memory": kept_memory}),
+            LABEL_PREVIOUS: json.dumps(
+                {"env": before, "memory": kept_memory, "nano_cpus": kept_cpus}
+            ),
         }
         replicas = len(self._replicas(spec.name))
         # as a rollout does: SIGTERM and a grace period, then the new container
@@ -215,6 +221,7 @@ class DockerLab:
             host_ports=ports,
             create_volumes=False,
             extra_labels=revision,
+            nano_cpus=nano_cpus,
         )
         if wait:
             self._cancel.clear()
@@ -278,8 +285,8 @@ class DockerLab:
         network.connect(container, aliases=[spec.name, *spec.aliases] if routed else [spec.name])
 
     def rollout_undo(self, service_name: str, *, wait: bool = True) -> ServiceHandle:
-        """``kubectl rollout undo``: back to the previous revision's environment and memory
-        limit (itself a new revision, so a second undo goes forward again)."""
+        """``kubectl rollout undo``: back to the previous revision's environment, memory and CPU
+        limits (itself a new revision, so a second undo goes forward again)."""
         old = self.container(service_name)
         raw = old.labels.get(LABEL_PREVIOUS)
         if not raw:
@@ -293,6 +300,7 @@ class DockerLab:
             service_name,
             exact_env=previous["env"],
             mem_limit=str(memory) if memory else None,
+            cpus=int(previous.get("nano_cpus") or 0) / 1e9,
             wait=wait,
         )
 
@@ -443,6 +451,7 @@ class DockerLab:
         publish: bool = True,
         extra_labels: Mapping[str, str] | None = None,
         volume_names: Mapping[str, str] | None = None,
+        nano_cpus: int = 0,
     ) -> None:
         labels = {**lab_labels(self.name, self._run_id, spec.name), **(extra_labels or {})}
         container = DockerContainer(
@@ -455,6 +464,7 @@ class DockerLab:
             labels=labels,
             cap_add=list(spec.cap_add) or None,
             mem_limit=spec.mem_limit,
+            nano_cpus=nano_cpus or None,
         )
         for port in spec.ports if publish else ():
             fixed = (host_ports or {}).get(port.name) or self.settings.host_port(spec, port.name)

@@ -109,8 +109,14 @@ class DockerPlatform:
         unhealthy on purpose)."""
         return self.lab.recreate(service, env=env, wait=wait)
 
-    def patch_resources(self, service: str, memory: str) -> ServiceHandle:
-        return self.lab.recreate(service, mem_limit=memory)
+    def patch_resources(
+        self, service: str, memory: str | None = None, *, cpus: float | None = None
+    ) -> ServiceHandle:
+        """``kubectl patch deployment ... resources.limits``: a rollout with a new memory limit
+        ("4g") and/or CPU limit (cores)."""
+        if memory is None and cpus is None:
+            raise ConfigError(f"patch_resources {service}: give memory, cpus or both")
+        return self.lab.recreate(service, mem_limit=memory, cpus=cpus)
 
     def scale(self, service: str, replicas: int) -> int:
         """``kubectl scale --replicas=N``: 0 stops it; N>1 adds replicas behind its names."""
