@@ -4,17 +4,20 @@ BIN := $(VENV)/bin
 PROFILE ?= ci
 REPORTS ?= reports
 
-.PHONY: bootstrap drill test lint unit bench clean
+.PHONY: bootstrap bootstrap-k8s drill test lint unit bench clean
 
 bootstrap:
 	@bash .ci/bootstrap
+
+bootstrap-k8s:
+	@bash .ci/bootstrap --k8s
 
 ## the main job: the default drill suite on the Docker lab, writing a report under reports/
 drill: bootstrap
 	$(BIN)/drillbook run --env docker --profile $(PROFILE) --report $(REPORTS)
 
 ## the whole test command: lint, types, layering, then every test (Docker ones included)
-test: bootstrap lint
+test: bootstrap-k8s lint
 	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE)
 
 lint:

@@ -20,7 +20,9 @@ __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    lab = sub.add_parser("lab", help="bring the Docker lab up, inspect it, tear it down")
+    lab = sub.add_parser(
+        "lab", help="bring the lab up (Docker, or --env kubernetes), inspect it, tear it down"
+    )
     lsub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
 
     up = lsub.add_parser("up", help="start the lab's services and wait until each is healthy")
@@ -67,15 +69,18 @@ def register(sub: Any) -> None:
         help="Prometheus rule evaluation interval (default 1)",
     )
     up.add_argument("--json", action="store_true", help="print the status as JSON when up")
+    _k8s_options(up)
     up.set_defaults(handler=_up)
 
     status = lsub.add_parser("status", help="each service: state, health, host endpoint")
     _name(status)
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _k8s_options(status)
     status.set_defaults(handler=_status)
 
     down = lsub.add_parser("down", help="remove everything this lab created")
     _name(down)
+    _k8s_options(down)
     down.set_defaults(handler=_down)
 
     check = lsub.add_parser(
@@ -99,11 +104,45 @@ def register(sub: Any) -> None:
     clean.set_defaults(handler=_clean)
 
 
+def _k8s_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env",
+        choices=("docker", "kubernetes"),
+        default="docker",
+        help="docker (default): the testcontainers lab; kubernetes: the manifests in "
+        "fixtures/k8s applied to a lab context (see `drillbook k8s up`)",
+    )
+    parser.add_argument("--kubeconfig", default=None, help="with --env kubernetes (or KUBECONFIG)")
+    parser.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
+
+
+def _kubernetes(args: argparse.Namespace) -> Any:
+    from drillbook.environments.kubernetes import KubernetesLab
+
+    return KubernetesLab(args.kubeconfig, args.context)
+
+
+def _k8s_rows(lab: Any, as_json: bool) -> int:
+    rows = lab.status()
+    if as_json:
+        print(json.dumps({"lab": lab.name, "services": [r.__dict__ for r in rows]}, indent=2))
+    else:
+        for r in rows:
+            state = "healthy" if r.healthy else "waiting"
+            print(f"{r.service:<10} {r.container:<22} {r.state:<10} {state}")
+    return 0 if rows and all(r.healthy for r in rows) else 1
+
+
 def _name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="drillbook", help="lab name (default: drillbook)")
 
 
 def _up(args: argparse.Namespace) -> int:
+    if args.env == "kubernetes":
+        k8s = _kubernetes(args)
+        k8s.start()
+        print(f"lab {k8s.name!r} up (run {k8s.run_id})", file=sys.stderr)
+        return _k8s_rows(k8s, args.json)
     for name in args.service:
         service(name)  # unknown names fail before anything starts
     settings = LabSettings(
@@ -125,6 +164,8 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.env == "kubernetes":
+        return _k8s_rows(_kubernetes(args), args.json)
     lab = DockerLab(LabSettings(name=args.name))
     if not lab.is_up():
         if args.json:
@@ -213,6 +254,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    if args.env == "kubernetes":
+        k8s = _kubernetes(args)
+        removed_k8s = k8s.stop()
+        print(f"lab {k8s.name!r} down: removed {', '.join(removed_k8s) or 'nothing'}")
+        return 0
     lab = DockerLab(LabSettings(name=args.name))
     removed = lab.stop()
     if not removed:

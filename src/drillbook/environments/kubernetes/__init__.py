@@ -1,0 +1,16 @@
+"""The Kubernetes tier: a control plane built from Go modules for tests and air-gapped use."""
+
+from drillbook.environments.kubernetes._build import BINARIES, ControlPlaneBuild, default_cache
+from drillbook.environments.kubernetes._controlplane import ControlPlane, ControlPlaneState
+from drillbook.environments.kubernetes._lab import MANIFESTS, KubernetesLab, allowed_context
+
+__all__ = [
+    "BINARIES",
+    "MANIFESTS",
+    "ControlPlane",
+    "ControlPlaneBuild",
+    "ControlPlaneState",
+    "KubernetesLab",
+    "allowed_context",
+    "default_cache",
+]

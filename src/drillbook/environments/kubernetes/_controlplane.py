@@ -1,0 +1,516 @@
+"""A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and KWOK's simulated nodes, as local processes.
+
+Everything the cluster needs lives in its state directory (``<cache>/clusters/<name>``): the PKI,
+the kubeconfig, each process's log and pid. ``down`` stops the processes and removes it; an
+aborted run is cleaned up by ``drillbook k8s down`` (the pids are on disk).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drillbook.environments.kubernetes._build import ControlPlaneBuild
+from drillbook.errors import LabError
+
+__all__ = ["ControlPlane", "ControlPlaneState"]
+
+#: the order processes start in, and stop in reverse
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ControlPlaneState:
+    """What ``up`` wrote down: ports and pids, so another process can stop it."""
+
+    name: str
+    apiserver: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    nodes: list[str] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> ControlPlaneState:
+        return cls(**json.loads(path.read_text()))
+
+
+@dataclass
+class ControlPlane:
+    """One local cluster named ``name``, run from ``build``'s binaries."""
+
+    build: ControlPlaneBuild
+    name: str = "drillbook"
+    nodes: int = 3
+
+    @property
+    def root(self) -> Path:
+        return self.build.cache / "clusters" / self.name
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "kubeconfig"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    def state(self) -> ControlPlaneState | None:
+        return ControlPlaneState.load(self.state_file) if self.state_file.exists() else None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def up(self, say: Callable[[str], None] = print, timeout_s: float = 120) -> Path:
+        """Start the cluster (building what is missing first); return its kubeconfig."""
+        existing = self.state()
+        if existing is not None and self._alive(existing):
+            say(f"cluster {self.name!r} already up: {existing.apiserver}")
+            return self.kubeconfig
+        self.down(quiet=True)
+        self.build.build(say)
+        started = time.monotonic()
+        for sub in ("pki", "logs", "etcd"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        ports = {
+            k: _free_port()
+            for k in ("etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler", "kwok")
+        }
+        state = ControlPlaneState(self.name, f"https://127.0.0.1:{ports['apiserver']}", ports)
+        state.save(self.state_file)
+        _pki(self.root / "pki")
+        self._kubeconfigs(state)
+        try:
+            for component in COMPONENTS:
+                state.pids[component] = self._start(component, state)
+                state.save(self.state_file)
+                if component == "etcd":
+                    self._wait_etcd(state, timeout_s)
+                elif component == "kube-apiserver":
+                    self._wait_apiserver(state, timeout_s)
+            self._add_nodes(state, timeout_s)
+            self._storage_class(state)
+        except BaseException:
+            self.down(quiet=True)
+            raise
+        state.save(self.state_file)
+        say(
+            f"cluster {self.name!r} up in {time.monotonic() - started:.1f}s: {state.apiserver}, "
+            f"{len(state.nodes)} kwok node(s); KUBECONFIG={self.kubeconfig}"
+        )
+        return self.kubeconfig
+
+    def down(self, *, quiet: bool = False) -> list[str]:
+        """Stop every process of the cluster and remove its state; return what was stopped."""
+        state = self.state()
+        stopped = []
+        if state is not None:
+            for component in reversed(COMPONENTS):
+                pid = state.pids.get(component)
+                if pid and _terminate(pid):
+                    stopped.append(f"{component} (pid {pid})")
+        if self.root.exists():
+            shutil.rmtree(self.root, ignore_errors=True)
+        if not quiet:
+            print(f"cluster {self.name!r} down: stopped {', '.join(stopped) or 'nothing'}")
+        return stopped
+
+    # -- internals -------------------------------------------------------------------------
+    def _alive(self, state: ControlPlaneState) -> bool:
+        return bool(state.pids) and all(_running(p) for p in state.pids.values())
+
+    def _start(self, component: str, state: ControlPlaneState) -> int:
+        pki, cfg, p = self.root / "pki", self.root, state.ports
+        args: dict[str, list[str]] = {
+            "etcd": [
+                f"--data-dir={self.root / 'etcd'}",
+                f"--listen-client-urls=http://127.0.0.1:{p['etcd']}",
+                f"--advertise-client-urls=http://127.0.0.1:{p['etcd']}",
+                f"--listen-peer-urls=http://127.0.0.1:{p['etcd-peer']}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{p['etcd-peer']}",
+                f"--initial-cluster=default=http://127.0.0.1:{p['etcd-peer']}",
+                "--name=default",
+                "--log-level=warn",
+                "--quota-backend-bytes=2147483648",
+            ],
+            "kube-apiserver": [
+                f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={p['apiserver']}",
+                f"--tls-cert-file={pki / 'apiserver.crt'}",
+                f"--tls-private-key-file={pki / 'apiserver.key'}",
+                f"--client-ca-file={pki / 'ca.crt'}",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                f"--service-account-key-file={pki / 'sa.pub'}",
+                f"--service-account-signing-key-file={pki / 'sa.key'}",
+                "--service-cluster-ip-range=10.96.0.0/16",
+                "--authorization-mode=Node,RBAC",
+                "--allow-privileged=true",
+                "--enable-priority-and-fairness=false",
+                "--profiling=false",
+            ],
+            "kube-controller-manager": [
+                f"--kubeconfig={cfg / 'controller-manager.kubeconfig'}",
+                f"--authentication-kubeconfig={cfg / 'controller-manager.kubeconfig'}",
+                f"--authorization-kubeconfig={cfg / 'controller-manager.kubeconfig'}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={p['controller-manager']}",
+                f"--service-account-private-key-file={pki / 'sa.key'}",
+                f"--root-ca-file={pki / 'ca.crt'}",
+                f"--cluster-signing-cert-file={pki / 'ca.crt'}",
+                f"--cluster-signing-key-file={pki / 'ca.key'}",
+                "--use-service-account-credentials=true",
+                "--leader-elect=false",
+                "--controllers=*",
+                "--node-monitor-grace-period=20s",
+                "--profiling=false",
+            ],
+            "kube-scheduler": [
+                f"--kubeconfig={cfg / 'scheduler.kubeconfig'}",
+                f"--authentication-kubeconfig={cfg / 'scheduler.kubeconfig'}",
+                f"--authorization-kubeconfig={cfg / 'scheduler.kubeconfig'}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={p['scheduler']}",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+            "kwok": [
+                f"--kubeconfig={cfg / 'kubeconfig'}",
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                "--cidr=10.0.0.0/24",
+                "--node-ip=10.0.0.1",
+                "--node-lease-duration-seconds=40",
+                f"--server-address=127.0.0.1:{p['kwok']}",
+            ],
+        }
+        log = self.root / "logs" / f"{component}.log"
+        # spawned, not Popen'ed: the process belongs to the cluster, not to this Python object
+        # (it outlives the CLI in its own session; `k8s down` stops it by pid)
+        pid = os.posix_spawn(
+            str(self.build.path(component)),
+            [component, *args[component]],
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+            ],
+            setsid=True,
+        )
+        time.sleep(0.2)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            raise LabError(
+                f"{component} exited at start (status {status})",
+                hint=f"its log: {log}",
+            )
+        return pid
+
+    def _wait(self, what: str, ok: Callable[[], bool], timeout_s: float, log: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError, ssl.SSLError):
+                if ok():
+                    return
+            time.sleep(0.25)
+        tail = (self.root / "logs" / f"{log}.log").read_text(errors="replace")[-1500:]
+        raise LabError(f"{what} not ready after {timeout_s:g}s; its log ends:\n{tail}")
+
+    def _wait_etcd(self, state: ControlPlaneState, timeout_s: float) -> None:
+        url = f"http://127.0.0.1:{state.ports['etcd']}/health"
+
+        def healthy() -> bool:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # loopback
+                return bool(json.loads(resp.read()).get("health") == "true")
+
+        self._wait("etcd", healthy, timeout_s, "etcd")
+
+    def _admin_context(self) -> ssl.SSLContext:
+        pki = self.root / "pki"
+        ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+        return ctx
+
+    def _wait_apiserver(self, state: ControlPlaneState, timeout_s: float) -> None:
+        ctx = self._admin_context()
+
+        def ready() -> bool:
+            with urllib.request.urlopen(state.apiserver + "/readyz", timeout=2, context=ctx) as r:
+                return bool(r.status == 200)
+
+        self._wait("kube-apiserver", ready, timeout_s, "kube-apiserver")
+
+    def _api(self, state: ControlPlaneState, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(state.apiserver + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=10, context=self._admin_context()) as resp:
+            return json.loads(resp.read())
+
+    def _add_nodes(self, state: ControlPlaneState, timeout_s: float) -> None:
+        """KWOK nodes (annotation kwok.x-k8s.io/node=fake), then wait until they are Ready."""
+        for i in range(self.nodes):
+            name = f"kwok-node-{i}"
+            node = {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": name,
+                    "annotations": {
+                        "kwok.x-k8s.io/node": "fake",
+                        "node.alpha.kubernetes.io/ttl": "0",
+                    },
+                    "labels": {
+                        "kubernetes.io/hostname": name,
+                        "kubernetes.io/os": "linux",
+                        "kubernetes.io/arch": "amd64",
+                        "kubernetes.io/role": "agent",
+                        "type": "kwok",
+                    },
+                },
+                "spec": {},
+                "status": {
+                    "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                    "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                },
+            }
+            self._api(state, "POST", "/api/v1/nodes", node)
+            state.nodes.append(name)
+
+        def ready() -> bool:
+            items = self._api(state, "GET", "/api/v1/nodes")["items"]
+            ready_nodes = [
+                n
+                for n in items
+                if any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in n.get("status", {}).get("conditions", [])
+                )
+            ]
+            return len(ready_nodes) >= self.nodes
+
+        self._wait("the kwok nodes", ready, timeout_s, "kwok")
+
+    def _storage_class(self, state: ControlPlaneState) -> None:
+        """``standard``, the default class kind also has; without a provisioner: the Kubernetes
+        lab provides each claim's volume (KubernetesLab), and a claim on a missing or emptied
+        class stays Pending, as on a real cluster."""
+        self._api(
+            state,
+            "POST",
+            "/apis/storage.k8s.io/v1/storageclasses",
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {
+                    "name": "standard",
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "Immediate",
+                "reclaimPolicy": "Retain",
+            },
+        )
+
+    def _kubeconfigs(self, state: ControlPlaneState) -> None:
+        pki = self.root / "pki"
+        users = {
+            "kubeconfig": ("admin", "drillbook-admin"),
+            "controller-manager.kubeconfig": (
+                "controller-manager",
+                "system:kube-controller-manager",
+            ),
+            "scheduler.kubeconfig": ("scheduler", "system:kube-scheduler"),
+        }
+        ca = pki / "ca.crt"
+        for filename, (user, _) in users.items():
+            config = {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": f"drillbook-{self.name}",
+                        "cluster": {"server": state.apiserver, "certificate-authority": str(ca)},
+                    }
+                ],
+                "users": [
+                    {
+                        "name": user,
+                        "user": {
+                            "client-certificate": str(pki / f"{user}.crt"),
+                            "client-key": str(pki / f"{user}.key"),
+                        },
+                    }
+                ],
+                "contexts": [
+                    {
+                        "name": f"drillbook-{self.name}",
+                        "context": {
+                            "cluster": f"drillbook-{self.name}",
+                            "user": user,
+                            "namespace": "trading-bot",
+                        },
+                    }
+                ],
+                "current-context": f"drillbook-{self.name}",
+            }
+            (self.root / filename).write_text(json.dumps(config, indent=2) + "\n")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    return True
+
+
+def _terminate(pid: int, grace_s: float = 10) -> bool:
+    """SIGTERM, then SIGKILL after ``grace_s``; True when the process was running."""
+    if not _running(pid):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.1)
+    if _running(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    return True
+
+
+def _pki(folder: Path) -> None:
+    """A CA, the apiserver's serving certificate, client certificates for the admin and the
+    controllers, and the service-account key pair. Loopback-only, valid for a year."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def key() -> ec.EllipticCurvePrivateKey:
+        return ec.generate_private_key(ec.SECP256R1())
+
+    def write_key(name: str, k: ec.EllipticCurvePrivateKey) -> None:
+        path = folder / f"{name}.key"
+        path.write_bytes(
+            k.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+
+    def name(cn: str, org: str = "") -> x509.Name:
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+        if org:
+            attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        return x509.Name(attrs)
+
+    ca_key = key()
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("drillbook-ca"))
+        .issuer_name(name("drillbook-ca"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    write_key("ca", ca_key)
+    (folder / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+
+    def leaf(filename: str, cn: str, org: str = "", *, server: bool = False) -> None:
+        k = key()
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(cn, org))
+            .issuer_name(ca.subject)
+            .public_key(k.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]
+                ),
+                critical=False,
+            )
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [
+                        x509.DNSName("localhost"),
+                        x509.DNSName("kubernetes"),
+                        x509.DNSName("kubernetes.default"),
+                        x509.DNSName("kubernetes.default.svc"),
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                        x509.IPAddress(ipaddress.ip_address("10.96.0.1")),
+                    ]
+                ),
+                critical=False,
+            )
+        cert = builder.sign(ca_key, hashes.SHA256())
+        write_key(filename, k)
+        (folder / f"{filename}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    leaf("apiserver", "kube-apiserver", server=True)
+    leaf("admin", "drillbook-admin", "system:masters")
+    leaf("controller-manager", "system:kube-controller-manager")
+    leaf("scheduler", "system:kube-scheduler")
+    sa = key()
+    write_key("sa", sa)
+    (folder / "sa.pub").write_bytes(
+        sa.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )

@@ -1,0 +1,324 @@
+"""The Kubernetes lab: the trading stack's manifests (fixtures/k8s) applied to a kubeconfig
+context through the official client: the local control plane, kind, a staging cluster.
+
+Only lab contexts are touched: a context named ``drillbook-*`` (the local control plane) or
+``kind-drillbook*``, or one listed in ``DRILLBOOK_K8S_CONTEXTS`` (comma-separated). Anything
+else is refused before a single request is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets as _secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from drillbook.environments.base import ServiceHandle, ServiceStatus
+from drillbook.errors import ConfigError, LabError
+
+__all__ = ["MANIFESTS", "KubernetesLab", "allowed_context"]
+
+MANIFESTS = Path(__file__).resolve().parents[4] / "fixtures" / "k8s"
+LAB_PREFIXES = ("drillbook-", "kind-drillbook")
+RUN_ANNOTATION = "drillbook.io/run-id"
+_PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+def allowed_context(context: str) -> bool:
+    extra = {c.strip() for c in os.environ.get("DRILLBOOK_K8S_CONTEXTS", "").split(",") if c}
+    return context.startswith(LAB_PREFIXES) or context in extra
+
+
+class KubernetesLab:
+    """The stack in ``namespace`` of ``context`` (the kubeconfig's current one by default)."""
+
+    def __init__(
+        self,
+        kubeconfig: str | Path | None = None,
+        context: str | None = None,
+        namespace: str = "trading-bot",
+        manifests: Path = MANIFESTS,
+    ) -> None:
+        from kubernetes import config
+
+        self.kubeconfig = str(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config")
+        path = os.path.expanduser(self.kubeconfig)
+        try:
+            contexts, current = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
+        except (OSError, config.ConfigException) as exc:
+            raise ConfigError(
+                f"kubeconfig {path}: {exc}",
+                hint="`drillbook k8s up` writes one for the local control plane",
+            ) from exc
+        names = [c["name"] for c in contexts]
+        self.context = context or current["name"]
+        if self.context not in names:
+            raise ConfigError(
+                f"kubeconfig {path} has no context {self.context!r}",
+                hint=f"its contexts: {', '.join(names)}",
+            )
+        if not allowed_context(self.context):
+            raise ConfigError(
+                f"refusing context {self.context!r}: not a lab context",
+                hint=f"drills touch only contexts named {' or '.join(LAB_PREFIXES)}...; add "
+                "others to DRILLBOOK_K8S_CONTEXTS on purpose",
+            )
+        self.namespace = namespace
+        self.manifests = manifests
+        self.api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=path, context=self.context
+        )
+        self._secret_values: dict[str, str] = {}
+
+    # -- Environment ---------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return f"{self.context}/{self.namespace}"
+
+    @property
+    def run_id(self) -> str:
+        from kubernetes.client.exceptions import ApiException
+
+        from kubernetes import client
+
+        try:
+            ns: Any = client.CoreV1Api(self.api).read_namespace(self.namespace)
+        except ApiException:
+            return ""
+        return str((ns.metadata.annotations or {}).get(RUN_ANNOTATION, ""))
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The manifests, in file order (namespace first), secrets filled in."""
+        docs = []
+        for path in sorted(self.manifests.glob("*.yaml")):
+            try:
+                loaded = [d for d in yaml.safe_load_all(path.read_text()) if d]
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{path}: not YAML: {exc}") from exc
+            for doc in loaded:
+                if not isinstance(doc, dict) or "kind" not in doc or "apiVersion" not in doc:
+                    raise ConfigError(f"{path}: a document without kind/apiVersion")
+                docs.append(doc)
+        docs.sort(key=lambda d: d["kind"] != "Namespace")
+        for doc in docs:
+            if doc["kind"] == "Secret":
+                doc["stringData"] = {
+                    k: _PLACEHOLDER.sub(lambda m: self._secret(m.group(1)), str(v))
+                    for k, v in (doc.get("stringData") or {}).items()
+                }
+        return docs
+
+    def start(self, timeout_s: float = 120) -> None:
+        """Server-side apply every manifest (field manager ``drillbook``), then wait until each
+        Deployment and StatefulSet has all its replicas ready."""
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.dynamic import DynamicClient
+
+        dyn: Any = DynamicClient(self.api)  # type: ignore[no-untyped-call]
+        run_id = self.run_id or _secrets.token_hex(4)
+        for doc in self.documents():
+            if doc["kind"] == "Namespace":
+                doc.setdefault("metadata", {}).setdefault("annotations", {})[RUN_ANNOTATION] = (
+                    run_id
+                )
+            where = f"{doc['kind']}/{doc['metadata']['name']}"
+            try:
+                resource = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+                resource.server_side_apply(
+                    body=doc,
+                    name=doc["metadata"]["name"],
+                    namespace=doc["metadata"].get("namespace"),
+                    field_manager="drillbook",
+                    force_conflicts=True,
+                )
+            except ApiException as exc:
+                raise LabError(
+                    f"{self.name}: applying {where} was refused: {_reason(exc)}",
+                    hint=f"the manifest is in {self.manifests}",
+                ) from exc
+            if doc["kind"] == "Namespace":
+                self._wait_default_account(doc["metadata"]["name"])
+        self._provide_volumes()
+        self.wait_ready(timeout_s)
+
+    def _wait_default_account(self, namespace: str, timeout_s: float = 30) -> None:
+        """Pods are admitted only once the namespace's ``default`` service account exists
+        (the controller-manager creates it a moment after the namespace)."""
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(self.api)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = core.list_namespaced_service_account(
+                namespace, field_selector="metadata.name=default"
+            ).items
+            if found:
+                return
+            time.sleep(0.2)
+        raise LabError(
+            f"{self.name}: no service account {namespace}/default after {timeout_s:g}s",
+            hint="is kube-controller-manager running? (`drillbook k8s status`)",
+        )
+
+    def _provide_volumes(self) -> None:
+        """A class without a provisioner (the local control plane's ``standard``) binds only
+        to volumes that exist: one is created per claim, bound to it in advance, as an
+        administrator provisions local storage. Classes with a provisioner (kind's) need none."""
+        from kubernetes.client.exceptions import ApiException
+
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(self.api)
+        storage: Any = client.StorageV1Api(self.api)
+        for pvc in core.list_namespaced_persistent_volume_claim(self.namespace).items:
+            cls = pvc.spec.storage_class_name
+            try:
+                provisioner = storage.read_storage_class(cls).provisioner if cls else ""
+            except ApiException as exc:
+                if exc.status == 404:
+                    continue  # no such class: the claim stays Pending, as it would anywhere
+                raise
+            if provisioner != "kubernetes.io/no-provisioner":
+                continue
+            name = f"{self.namespace}-{pvc.metadata.name}"
+            volume = {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": name, "labels": {"drillbook.io/namespace": self.namespace}},
+                "spec": {
+                    "capacity": {"storage": pvc.spec.resources.requests["storage"]},
+                    "accessModes": pvc.spec.access_modes,
+                    "persistentVolumeReclaimPolicy": "Retain",
+                    "storageClassName": cls,
+                    "hostPath": {"path": f"/var/lib/drillbook/{name}"},
+                    "claimRef": {"namespace": self.namespace, "name": pvc.metadata.name},
+                },
+            }
+            try:
+                core.create_persistent_volume(volume)
+            except ApiException as exc:
+                if exc.status != 409:  # already there
+                    raise
+
+    def wait_ready(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        rows: list[ServiceStatus] = []
+        while time.monotonic() < deadline:
+            rows = self.status()
+            if rows and all(r.healthy for r in rows):
+                return
+            time.sleep(0.5)
+        waiting = [f"{r.service}: {r.detail}" for r in rows if not r.healthy]
+        raise LabError(
+            f"{self.name}: not ready after {timeout_s:g}s: {'; '.join(waiting)}",
+            hint=f"kubectl --context {self.context} -n {self.namespace} get pods,events",
+        )
+
+    def stop(self, timeout_s: float = 60) -> list[str]:
+        """Delete the namespace and everything in it; wait until it is gone."""
+        from kubernetes.client.exceptions import ApiException
+
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(self.api)
+        try:
+            core.delete_namespace(self.namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return []
+            raise
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                core.read_namespace(self.namespace)
+            except ApiException as exc:
+                if exc.status == 404:
+                    selector = f"drillbook.io/namespace={self.namespace}"
+                    volumes = core.list_persistent_volume(label_selector=selector).items
+                    for pv in volumes:
+                        core.delete_persistent_volume(pv.metadata.name)
+                    return [f"namespace {self.namespace}"] + [
+                        f"persistentvolume {pv.metadata.name}" for pv in volumes
+                    ]
+                raise
+            time.sleep(0.5)
+        raise LabError(f"namespace {self.namespace} still terminating after {timeout_s:g}s")
+
+    def services(self) -> Mapping[str, ServiceHandle]:
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(self.api)
+        svc_names: dict[str, list[str]] = {}
+        for svc in core.list_namespaced_service(self.namespace).items:
+            app = (svc.spec.selector or {}).get("app")
+            if app:
+                svc_names.setdefault(app, []).append(svc.metadata.name)
+        handles = {}
+        for kind, name, workload in self._workloads():
+            pods = core.list_namespaced_pod(self.namespace, label_selector=f"app={name}").items
+            first = pods[0] if pods else None
+            handles[name] = ServiceHandle(
+                name=name,
+                container_id=first.metadata.uid if first else "",
+                container_name=first.metadata.name if first else "",
+                image=workload.spec.template.spec.containers[0].image,
+                aliases=(name, *svc_names.get(name, [])),
+                endpoints={},
+            )
+            del kind
+        return handles
+
+    def status(self) -> list[ServiceStatus]:
+        rows = []
+        for kind, name, workload in self._workloads():
+            want = workload.spec.replicas if workload.spec.replicas is not None else 1
+            ready = workload.status.ready_replicas or 0
+            rows.append(
+                ServiceStatus(
+                    name,
+                    f"{kind.lower()}/{name}",
+                    f"{ready}/{want} ready",
+                    ready >= want,
+                    f"{ready}/{want} replicas ready",
+                    "",
+                )
+            )
+        return rows
+
+    # -- internals -------------------------------------------------------------------------
+    def _workloads(self) -> list[tuple[str, str, Any]]:
+        from kubernetes import client
+
+        apps: Any = client.AppsV1Api(self.api)
+        found: list[tuple[str, str, Any]] = [
+            ("Deployment", d.metadata.name, d)
+            for d in apps.list_namespaced_deployment(self.namespace).items
+        ]
+        found += [
+            ("StatefulSet", s.metadata.name, s)
+            for s in apps.list_namespaced_stateful_set(self.namespace).items
+        ]
+        return sorted(found, key=lambda x: x[1])
+
+    def _secret(self, key: str) -> str:
+        """A generated value per placeholder, the same everywhere in this lab; never printed."""
+        if key not in self._secret_values:
+            self._secret_values[key] = _secrets.token_urlsafe(18)
+        return self._secret_values[key]
+
+
+def _reason(exc: Exception) -> str:
+    """The API server's own message of a refusal (status, reason, message)."""
+    import json as _json
+
+    status, reason = getattr(exc, "status", "?"), getattr(exc, "reason", "")
+    try:
+        message = _json.loads(getattr(exc, "body", "") or "{}").get("message", "")
+    except ValueError:
+        message = str(getattr(exc, "body", ""))[:300]
+    return f"{status} {reason}: {message}".strip()
