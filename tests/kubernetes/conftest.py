@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ def control_plane() -> Iterator[Path]:
     on loopback for the session; its kubeconfig. Built by the bootstrap, cached by version."""
     from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
 
-    plane = ControlPlane(ControlPlaneBuild(default_cache()), name="tests", nodes=3)
+    # one cluster per test session: two sessions on one machine never share one
+    plane = ControlPlane(ControlPlaneBuild(default_cache()), name=f"tests-{os.getpid()}", nodes=3)
     kubeconfig = plane.up(say=lambda _msg: None)
     try:
         yield kubeconfig

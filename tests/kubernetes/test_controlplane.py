@@ -4,6 +4,7 @@ runbook's manifests pass a server-side dry-run, and `down` leaves no process beh
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,9 @@ def test_down_stops_every_process(tmp_path: Path) -> None:
     from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
     from drillbook.environments.kubernetes._controlplane import _running
 
-    plane = ControlPlane(ControlPlaneBuild(default_cache()), name="tests-down", nodes=1)
+    plane = ControlPlane(
+        ControlPlaneBuild(default_cache()), name=f"tests-down-{os.getpid()}", nodes=1
+    )
     plane.up(say=lambda _msg: None)
     state = plane.state()
     assert state is not None

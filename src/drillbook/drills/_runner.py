@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from drillbook.detection import AlertTimeout, Detection, DetectionBound
 from drillbook.drills._model import Drill
 from drillbook.drills._operator import Operator
 from drillbook.environments.docker import DockerLab, DockerPlatform
+from drillbook.environments.kubernetes import NeedsRealNode
 from drillbook.errors import ConfigError, DrillbookError, LabError, SLABreached, WaitTimeout
 from drillbook.probes import Probe
 from drillbook.reporting import RunEventHandler
@@ -46,12 +47,15 @@ class DrillRunner:
         clock: Callable[[], float] = time.monotonic,
         evidence_dir: Path | None = None,
         operator: Operator | None = None,
+        platform: Any = None,
     ) -> None:
         """``detection``: the lab's alert pipeline; ``"auto"`` uses it when the lab runs
         Prometheus, Alertmanager and the responder, ``None`` runs probe-only drills."""
         self.lab = lab
         self.detection = _detection_for(lab) if detection == "auto" else detection
-        self.platform = DockerPlatform(lab, evidence_dir=evidence_dir)
+        # the runbook verbs steps use: the Docker lab's by default; a KubernetesPlatform for a
+        # Kubernetes lab (the same verb names)
+        self.platform = platform or DockerPlatform(lab, evidence_dir=evidence_dir)
         # a human in the loop (game days): acknowledges, and may do steps by hand
         self.operator = operator
         self.profile = profile
@@ -119,10 +123,16 @@ class DrillRunner:
         last_of_stage = {step.stage: step for step in drill.steps if step.stage}
         for step in drill.steps:
             mark(Phase.STEP_STARTED, step.runbook, step=step.name)
-            actor = "automation" if self.operator is None else self.operator.perform(drill, step)
+            actor: str = (
+                "automation" if self.operator is None else self.operator.perform(drill, step)
+            )
+            detail = f"by {actor}"
             if actor == "automation":
-                step.run(self.platform)
-            mark(Phase.STEP_FINISHED, f"by {actor}", step=step.name, actor=actor)
+                try:
+                    step.run(self.platform)
+                except NeedsRealNode as exc:  # said in the journal, never faked
+                    actor, detail = "none", f"skipped: {exc}"
+            mark(Phase.STEP_FINISHED, detail, step=step.name, actor=actor)
             if step.stage and last_of_stage[step.stage] is step:
                 mark(Phase.STAGE_DONE, step.stage, step=step.stage)
         self._await_recovery(drill, budgets, clock, mark)

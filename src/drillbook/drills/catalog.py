@@ -388,7 +388,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
         Drill(
             "exchange-rate-limited",
             "ExchangeConnectionLost",
-            ExchangeRateLimited("both", 8.0),
+            ExchangeRateLimited("both", 12.0),
             BACKEND,
             (
                 _step(

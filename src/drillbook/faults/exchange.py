@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from drillbook.environments.docker import DockerLab
 from drillbook.errors import LabError
@@ -47,16 +47,33 @@ class ExchangeRateLimited:
 
     exchange: str = "both"
     duration_s: float = 8.0
+    _served: dict[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def name(self) -> str:
         return f"{self.exchange} answers 429 for {self.duration_s:g}s"
 
+    def _exchanges(self) -> tuple[str, ...]:
+        return ("binance", "kucoin") if self.exchange == "both" else (self.exchange,)
+
+    def _count(self, lab: DockerLab) -> dict[str, int]:
+        responses = admin_for(lab).stats()["responses"]
+        return {e: int(responses.get(f"{e}:429", 0)) for e in self._exchanges()}
+
     def inject(self, lab: DockerLab) -> None:
+        self._served.clear()
+        self._served.update(self._count(lab))
         admin_for(lab).rate_limit(self.exchange, duration_s=self.duration_s)
 
     def verify_active(self, lab: DockerLab) -> Check:
-        return _active(lab, "rate_limit")
+        """Listed as active, and a 429 really served by each exchange since the injection:
+        the bot has met the limit (a fault nobody runs into is not in effect)."""
+        active = _active(lab, "rate_limit")
+        if not active.ok:
+            return active
+        now = self._count(lab)
+        served = {e: now[e] - self._served.get(e, 0) for e in now}
+        return Check(all(n > 0 for n in served.values()), f"429s served since: {served}")
 
     def revert(self, lab: DockerLab) -> None:
         _reset(lab)

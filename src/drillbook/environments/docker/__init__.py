@@ -9,7 +9,7 @@ from drillbook.environments.docker._labels import (
     select_for_clean,
     select_for_down,
 )
-from drillbook.environments.docker._platform import DockerPlatform, ExecResult
+from drillbook.environments.docker._platform import DockerPlatform, ExecResult, redact
 from drillbook.environments.docker._settings import LabSettings, parse_port_option
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "list_resources",
     "new_run_id",
     "parse_port_option",
+    "redact",
     "select_for_clean",
     "select_for_down",
 ]

@@ -3,6 +3,7 @@
 from drillbook.environments.kubernetes._build import BINARIES, ControlPlaneBuild, default_cache
 from drillbook.environments.kubernetes._controlplane import ControlPlane, ControlPlaneState
 from drillbook.environments.kubernetes._lab import MANIFESTS, KubernetesLab, allowed_context
+from drillbook.environments.kubernetes._platform import KubernetesPlatform, NeedsRealNode
 
 __all__ = [
     "BINARIES",
@@ -11,6 +12,8 @@ __all__ = [
     "ControlPlaneBuild",
     "ControlPlaneState",
     "KubernetesLab",
+    "KubernetesPlatform",
+    "NeedsRealNode",
     "allowed_context",
     "default_cache",
 ]

@@ -54,6 +54,12 @@ class ControlPlaneBuild:
     def path(self, binary: str) -> Path:
         return self.bin_dir / binary
 
+    @property
+    def stages_dir(self) -> Path:
+        """KWOK's own pod stages (pod-ready, pod-complete, pod-delete), copied at build time
+        so ``up`` can give pods a start-up time (see ``ControlPlane.pod_start_ms``)."""
+        return self.cache / self.key / "kwok-stages"
+
     def missing(self) -> list[str]:
         return [b for b in BINARIES if not os.access(self.path(b), os.X_OK)]
 
@@ -61,6 +67,7 @@ class ControlPlaneBuild:
         """Build what is missing; return seconds per binary built (empty when all cached)."""
         missing = self.missing()
         if not missing:
+            self._kwok_stages()
             say(f"control plane {self.key}: cached in {self.bin_dir}")
             return {}
         if shutil.which("go") is None and not Path("/usr/local/go/bin/go").exists():
@@ -88,7 +95,19 @@ class ControlPlaneBuild:
             say(f"fetching {ETCD_PACKAGE} from Debian trixie")
             self._fetch_etcd()
             took["etcd"] = time.monotonic() - started
+        self._kwok_stages()
         return took
+
+    def _kwok_stages(self) -> None:
+        wanted = ("pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml")
+        if all((self.stages_dir / n).exists() for n in wanted):
+            return
+        source = self.cache / "go" / "mod" / f"sigs.k8s.io/kwok@{self.kwok}"
+        if not source.is_dir():
+            self._go(["mod", "download", f"sigs.k8s.io/kwok@{self.kwok}"], cwd=self.cache)
+        self.stages_dir.mkdir(parents=True, exist_ok=True)
+        for name in wanted:
+            shutil.copyfile(source / "kustomize/stage/pod/fast" / name, self.stages_dir / name)
 
     # -- internals -------------------------------------------------------------------------
     def _env(self, extra: dict[str, str] | None = None) -> dict[str, str]:

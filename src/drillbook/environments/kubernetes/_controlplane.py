@@ -64,6 +64,9 @@ class ControlPlane:
     build: ControlPlaneBuild
     name: str = "drillbook"
     nodes: int = 3
+    # a pod turns Ready this long after it is scheduled, as a container takes to start: with
+    # none, KWOK replaces a killed pod before anything could notice it was gone
+    pod_start_ms: int = 2000
 
     @property
     def root(self) -> Path:
@@ -196,6 +199,7 @@ class ControlPlane:
                 "--profiling=false",
             ],
             "kwok": [
+                *self._kwok_config(),
                 f"--kubeconfig={cfg / 'kubeconfig'}",
                 "--manage-all-nodes=false",
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
@@ -227,6 +231,25 @@ class ControlPlane:
                 hint=f"its log: {log}",
             )
         return pid
+
+    def _kwok_config(self) -> list[str]:
+        """KWOK's fast pod stages with ``pod_start_ms`` before a pod turns Ready; none when
+        the stages were not copied (pods are then Ready at once)."""
+        import yaml
+
+        folder = self.build.stages_dir
+        names = ("pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml")
+        if not all((folder / n).exists() for n in names):
+            return []
+        docs = []
+        for name in names:
+            doc = yaml.safe_load((folder / name).read_text())
+            if name == "pod-ready.yaml" and self.pod_start_ms:
+                doc["spec"]["delay"] = {"durationMilliseconds": self.pod_start_ms}
+            docs.append(doc)
+        path = self.root / "kwok-stages.yaml"
+        path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+        return [f"--config={path}"]
 
     def _wait(self, what: str, ok: Callable[[], bool], timeout_s: float, log: str) -> None:
         deadline = time.monotonic() + timeout_s

@@ -143,7 +143,7 @@ class KubernetesLab:
                 ) from exc
             if doc["kind"] == "Namespace":
                 self._wait_default_account(doc["metadata"]["name"])
-        self._provide_volumes()
+        self.provide_volumes()
         self.wait_ready(timeout_s)
 
     def _wait_default_account(self, namespace: str, timeout_s: float = 30) -> None:
@@ -165,7 +165,7 @@ class KubernetesLab:
             hint="is kube-controller-manager running? (`drillbook k8s status`)",
         )
 
-    def _provide_volumes(self) -> None:
+    def provide_volumes(self) -> None:
         """A class without a provisioner (the local control plane's ``standard``) binds only
         to volumes that exist: one is created per claim, bound to it in advance, as an
         administrator provisions local storage. Classes with a provisioner (kind's) need none."""
@@ -259,7 +259,7 @@ class KubernetesLab:
             if app:
                 svc_names.setdefault(app, []).append(svc.metadata.name)
         handles = {}
-        for kind, name, workload in self._workloads():
+        for kind, name, workload in self.workloads():
             pods = core.list_namespaced_pod(self.namespace, label_selector=f"app={name}").items
             first = pods[0] if pods else None
             handles[name] = ServiceHandle(
@@ -275,7 +275,7 @@ class KubernetesLab:
 
     def status(self) -> list[ServiceStatus]:
         rows = []
-        for kind, name, workload in self._workloads():
+        for kind, name, workload in self.workloads():
             want = workload.spec.replicas if workload.spec.replicas is not None else 1
             ready = workload.status.ready_replicas or 0
             rows.append(
@@ -291,7 +291,7 @@ class KubernetesLab:
         return rows
 
     # -- internals -------------------------------------------------------------------------
-    def _workloads(self) -> list[tuple[str, str, Any]]:
+    def workloads(self) -> list[tuple[str, str, Any]]:
         from kubernetes import client
 
         apps: Any = client.AppsV1Api(self.api)
