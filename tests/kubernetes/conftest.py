@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def control_plane() -> Iterator[Path]:
     """A real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok nodes)
-    on loopback for the session; its kubeconfig. Built by the bootstrap, cached by version."""
+    on loopback for one test module, stopped after it (never running beside the Docker
+    drills); its kubeconfig. Built by the bootstrap, cached by version."""
     from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
 
-    # one cluster per test session: two sessions on one machine never share one
+    # named by process: two test sessions on one machine never share a cluster
     plane = ControlPlane(ControlPlaneBuild(default_cache()), name=f"tests-{os.getpid()}", nodes=3)
     kubeconfig = plane.up(say=lambda _msg: None)
     try:
@@ -22,9 +23,9 @@ def control_plane() -> Iterator[Path]:
         plane.down(quiet=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api(control_plane: Path) -> object:
-    """An ApiClient of the official kubernetes client for the session's control plane."""
+    """An ApiClient of the official kubernetes client for the module's control plane."""
     from kubernetes import config
 
     return config.new_client_from_config(config_file=str(control_plane))

@@ -126,3 +126,46 @@ def test_metrics_text_format() -> None:
     assert "# TYPE trading_bot_trades_total counter" in text
     assert 'trading_bot_trades_total{exchange="binance",side="buy"} 2' in text
     assert "process_resident_memory_bytes" in text
+
+
+def test_a_running_retry_after_refuses_at_once_without_sending() -> None:
+    """A 429's Retry-After is not slept out inside the request (that stalled the whole trading
+    loop, and a request signed before the wait reached Binance outside its recvWindow): the
+    next call raises BackingOff at once and the exchange sees nothing."""
+    import asyncio
+    import time
+
+    from aiohttp import web
+    from backend.exchanges.base import BackingOff, PoliteHttp, RateLimited
+
+    seen: list[str] = []
+
+    async def limited(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"code": -1003}, status=429, headers={"Retry-After": "30"})
+
+    async def scenario() -> tuple[float, str]:
+        app = web.Application()
+        app.router.add_get("/api/v3/ticker/price", limited)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        http = PoliteHttp("binance", f"http://127.0.0.1:{port}", 0.0, lambda _s: None)
+        try:
+            with pytest.raises(RateLimited):
+                await http.request("GET", "/api/v3/ticker/price")
+            started = time.monotonic()
+            with pytest.raises(BackingOff) as refused:
+                await http.request("GET", "/api/v3/ticker/price")
+            return time.monotonic() - started, str(refused.value)
+        finally:
+            await http.close()
+            await runner.cleanup()
+
+    elapsed, message = asyncio.run(scenario())
+    assert elapsed < 1.0
+    assert seen == ["/api/v3/ticker/price"]  # the second call never left the bot
+    assert "backing off" in message
+    assert "binance GET /api/v3/ticker/price" in message

@@ -17,7 +17,7 @@ from typing import Any
 
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.environments.docker import DockerLab, DockerPlatform
-from drillbook.errors import LabError
+from drillbook.errors import LabError, WaitTimeout
 from drillbook.faults.planned import Scheduled
 from drillbook.probes import ServiceHealthy
 from drillbook.sla import Budget
@@ -114,14 +114,24 @@ def planned_maintenance(budgets: tuple[Budget, ...], invariants: tuple[Invariant
         note(f"migrations: {result.output.strip().splitlines()[-1:]}")
 
     def smoke(platform: DockerPlatform) -> None:
-        status, health = _health(platform.lab)
-        down = [n for n, d in health.get("dependencies", {}).items() if not d.get("up")]
-        applied = platform.sql("SELECT count(*) FROM schema_migrations")[0][0]
-        if status != 200 or health.get("status") != "maintenance" or down or not applied:
-            raise LabError(
-                f"smoke test failed: /health {status} {health.get('status')}, dependencies "
-                f"down {down}, migrations applied {applied}"
+        """Health in maintenance, every dependency connected, the schema migrated. A process
+        just rolled out connects to the exchanges on its first ticks: it gets 30 s."""
+
+        def passing() -> Check:
+            status, health = _health(platform.lab)
+            down = [n for n, d in health.get("dependencies", {}).items() if not d.get("up")]
+            applied = platform.sql("SELECT count(*) FROM schema_migrations")[0][0]
+            ok = status == 200 and health.get("status") == "maintenance" and not down and applied
+            return Check(
+                bool(ok),
+                f"/health {status} {health.get('status')}, dependencies down {down}, "
+                f"migrations applied {applied}",
             )
+
+        try:
+            Wait(timeout_s=30, poll_s=0.5).until(passing, "the smoke test to pass")
+        except WaitTimeout as exc:
+            raise LabError(f"smoke test failed: {passing().detail}") from exc
         note("smoke test passed")
 
     def maintenance_off(platform: DockerPlatform) -> None:

@@ -33,6 +33,26 @@ def _active(lab: DockerLab, kind: str) -> Check:
     return Check(kind in kinds, f"active faults: {kinds}")
 
 
+def _bot_view(lab: DockerLab, exchanges: tuple[str, ...]) -> str:
+    """What the backend's /health says of each exchange (up, backing off): the other half of
+    a fault's evidence, for the message when it does not take effect."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = lab.services()["backend"].endpoint("health").url + "/health"
+    try:
+        try:
+            with urllib.request.urlopen(url, timeout=2.0) as resp:
+                health = json.loads(resp.read())
+        except urllib.error.HTTPError as exc:  # 503 still carries the body
+            health = json.loads(exc.read())
+        deps = health["dependencies"]
+        return "; ".join(f"{e}: {deps.get(e)}" for e in exchanges)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"GET /health: {type(exc).__name__}: {exc}"
+
+
 def _reset(lab: DockerLab) -> None:
     try:
         admin_for(lab).reset()
@@ -69,11 +89,13 @@ class ExchangeRateLimited:
         """Listed as active, and a 429 really served by each exchange since the injection:
         the bot has met the limit (a fault nobody runs into is not in effect)."""
         active = _active(lab, "rate_limit")
-        if not active.ok:
-            return active
         now = self._count(lab)
         served = {e: now[e] - self._served.get(e, 0) for e in now}
-        return Check(all(n > 0 for n in served.values()), f"429s served since: {served}")
+        bot = _bot_view(lab, self._exchanges())
+        return Check(
+            active.ok and all(n > 0 for n in served.values()),
+            f"{active.detail}, 429s served since the injection: {served}; the bot: {bot}",
+        )
 
     def revert(self, lab: DockerLab) -> None:
         _reset(lab)
