@@ -1,5 +1,6 @@
 """Drills on the Kubernetes tier, against the real control plane (kwok nodes): TradingBotDown by
-pod kill, DatabaseDown by a claim Pending; a sabotaged remediation breaches."""
+pod kill, a bad rollout and a node NotReady, DatabaseDown by a claim Pending, a partition made of
+NetworkPolicy; each with a sabotaged remediation that breaches."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def runner(lab: KubernetesLab, profile: Profile, evidence: Path) -> DrillRunner:
     )
 
 
-@pytest.mark.parametrize("name", ["backend-pods-killed", "postgres-claim-pending"])
+@pytest.mark.parametrize("name", sorted(CATALOG))
 def test_kubernetes_drill_recovers_within_budget(
     k8s: KubernetesLab, name: str, tmp_path: Path
 ) -> None:
@@ -63,6 +64,30 @@ def test_kubernetes_drill_recovers_within_budget(
         described = (tmp_path / "pvc-describe.txt").read_text()
         assert "class=fast-ssd" in described  # what the investigation saw
         assert "storageclass standard" in described
+    if name == "backend-policy-partitioned":
+        policies = (tmp_path / "networkpolicies.txt").read_text()
+        assert "chaostoolkit-deny-all-egress" in policies  # what the investigation saw
+        assert "backend-egress" not in policies
+    if name == "backend-bad-rollout":
+        assert len((tmp_path / "rollout-history.txt").read_text().splitlines()) >= 2
+    if name == "node-not-ready":
+        assert "Ready=False" in (tmp_path / "nodes.txt").read_text()
+        assert "evicted backend-" in (tmp_path / "drain.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["backend-policy-partitioned", "backend-bad-rollout", "node-not-ready"]
+)
+def test_a_sabotaged_kubernetes_remediation_breaches(
+    k8s: KubernetesLab, name: str, tmp_path: Path
+) -> None:
+    drill = dataclasses.replace(CATALOG[name], steps=(Step("remediation removed", lambda p: None),))
+    result = runner(k8s, STRICT, tmp_path).run(drill)
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase.startswith("time_to_recover")
+    assert result.reverted
+    assert result.steady_after  # the revert healed what the remediation did not
 
 
 def test_a_claim_left_pending_breaches_the_recovery_budget(

@@ -48,3 +48,34 @@ def test_redact_replaces_every_secret_longest_first() -> None:
         "url [REDACTED] key [REDACTED]"
     )
     assert redact("nothing here", ["s3cr3t"]) == "nothing here"
+
+
+def test_a_kubernetes_template_change_is_named_by_its_field() -> None:
+    from drillbook.drills._residue import _flat
+
+    before = {
+        "t": _flat(
+            {
+                "metadata": {"labels": {"app": "b"}, "annotations": {}},
+                "spec": {"containers": [{"name": "b", "command": ["python3"]}]},
+            }
+        )
+    }
+    same = {
+        "t": _flat(
+            {
+                "metadata": {"labels": {"app": "b"}},
+                "spec": {"containers": [{"name": "b", "command": ["python3"]}]},
+            }
+        )
+    }
+    after = {
+        "t": _flat(
+            {
+                "metadata": {"labels": {"app": "b"}},
+                "spec": {"containers": [{"name": "b", "command": ["sh"]}]},
+            }
+        )
+    }
+    assert residue(before, same) == []
+    assert residue(before, after) == ["t spec.containers[0].command: ['python3'] -> ['sh']"]

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.cli._table import table
-from drillbook.drills import ConsoleOperator, DrillRunner, default_runbook, lab_state, residue
+from drillbook.drills import (
+    ConsoleOperator,
+    DrillRunner,
+    default_runbook,
+    kubernetes_state,
+    lab_state,
+    residue,
+)
 from drillbook.drills.catalog import docker_drills, select
 from drillbook.environments import ENVIRONMENTS
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
@@ -28,9 +35,12 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--env",
         default="docker",
-        choices=ENVIRONMENTS.names(),
-        help="lab backend (default docker)",
+        choices=(*ENVIRONMENTS.names(), "kubernetes"),
+        help="lab backend: docker (default), or kubernetes: --kubeconfig/--context (a lab "
+        "context), else a local control plane started for the run",
     )
+    run.add_argument("--kubeconfig", default=None, help="with --env kubernetes (or KUBECONFIG)")
+    run.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
     run.add_argument(
         "--profile",
         default="ci",
@@ -56,6 +66,7 @@ def register(sub: Any) -> None:
 
     lst = sub.add_parser("list", help="each drill with its alert, fault and budgets")
     lst.add_argument("--runbook", default=None, metavar="FILE")
+    lst.add_argument("--env", default="docker", choices=("docker", "kubernetes"))
     lst.set_defaults(handler=_list)
 
     rb = sub.add_parser("runbook", help="the runbook as drillbook reads it")
@@ -87,7 +98,7 @@ def _list(args: argparse.Namespace) -> int:
             d.fault.name,
             ", ".join(f"{b.measure}<={b.seconds:g}s" for b in d.budgets),
         )
-        for d in docker_drills(_runbook(args.runbook))
+        for d in _catalog(args.env, _runbook(args.runbook))
     ]
     print(table(["drill", "alert", "fault", "budgets (from the runbook)"], rows))
     return 0
@@ -106,9 +117,82 @@ class _Console(RunEventHandler):
         )
 
 
+def _catalog(env: str, runbook: Runbook) -> list[Any]:
+    if env == "kubernetes":
+        from drillbook.drills.kubernetes import kubernetes_drills
+
+        return kubernetes_drills(runbook)
+    return docker_drills(runbook)
+
+
+class _Tier:
+    """The lab of one tier for a run: start, runner, state for the residue check, stop."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.plane: Any = None
+        self.lab: Any = None
+
+    def start(self) -> Any:
+        say = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
+        if self.args.env != "kubernetes":
+            self.lab = DockerLab(LabSettings(name=self.args.name))
+            print(f"lab {self.lab.name!r}", file=sys.stderr)
+            self.lab.start(on_event=say)
+            return self.lab
+        import os
+
+        from drillbook.environments.kubernetes import (
+            ControlPlane,
+            ControlPlaneBuild,
+            KubernetesLab,
+            default_cache,
+        )
+
+        kubeconfig = self.args.kubeconfig
+        if kubeconfig is None and self.args.context is None and not os.environ.get("KUBECONFIG"):
+            self.plane = ControlPlane(ControlPlaneBuild(default_cache()), name=self.args.name)
+            kubeconfig = self.plane.up(say=say)
+        self.lab = KubernetesLab(kubeconfig, self.args.context)
+        print(f"lab {self.lab.name!r}", file=sys.stderr)
+        self.lab.start()
+        return self.lab
+
+    def runner(self, profile: Any, handlers: list[Any], evidence: Path) -> DrillRunner:
+        operator = ConsoleOperator() if self.args.human else None
+        if self.args.env != "kubernetes":
+            return DrillRunner(
+                self.lab, profile, handlers, evidence_dir=evidence, operator=operator
+            )
+        from drillbook.environments.kubernetes import KubernetesPlatform
+
+        return DrillRunner(
+            self.lab,
+            profile,
+            handlers,
+            evidence_dir=evidence,
+            detection=None,  # detection from the API: the drills' probes
+            operator=operator,
+            platform=KubernetesPlatform(self.lab, evidence_dir=evidence),
+        )
+
+    def state(self) -> dict[str, Any]:
+        if self.args.env == "kubernetes":
+            return kubernetes_state(self.lab)
+        return lab_state(self.lab)
+
+    def stop(self) -> None:
+        if self.args.keep_lab:
+            return
+        if self.plane is not None:
+            self.plane.down(quiet=True)  # the whole cluster goes, the lab with it
+        elif self.lab is not None:
+            self.lab.stop()
+
+
 def _run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
-    drills = select(docker_drills(_runbook(args.runbook)), list(args.drills))
+    drills = select(_catalog(args.env, _runbook(args.runbook)), list(args.drills))
     if args.dry_run:
         for d in drills:
             print(
@@ -131,35 +215,28 @@ def _run(args: argparse.Namespace) -> int:
     ]
     for h in handlers:
         h.run_started(run_id, profile.name)
-    lab = DockerLab(LabSettings(name=args.name))
     print(
-        f"run {run_id}: {len(drills)} drill(s), profile {profile.name}, lab {lab.name!r}",
+        f"run {run_id}: {len(drills)} drill(s), profile {profile.name}, env {args.env}",
         file=sys.stderr,
     )
     results: list[DrillResult] = []
     left: list[str] = []
-    lab.start(on_event=lambda msg: print(f"  {msg}", file=sys.stderr))
+    tier = _Tier(args)
     try:
-        before = lab_state(lab)
-        runner = DrillRunner(
-            lab,
-            profile,
-            handlers,
-            evidence_dir=base / "evidence",
-            operator=ConsoleOperator() if args.human else None,
-        )
+        tier.start()
+        before = tier.state()
+        runner = tier.runner(profile, handlers, base / "evidence")
         for d in drills:
             print(f"  {d.name} ({d.alert})", file=sys.stderr)
             results.append(runner.run(d))
         # no drill may leave residue: the lab must be as the run found it
-        left = residue(before, lab_state(lab))
+        left = residue(before, tier.state())
         base.mkdir(parents=True, exist_ok=True)
         (base / "residue.json").write_text(json.dumps({"residue": left}, indent=2) + "\n")
     finally:
         for h in handlers:
             h.run_finished(results)
-        if not args.keep_lab:
-            lab.stop()
+        tier.stop()
     print(
         table(
             ["drill", "alert", "outcome", "probe s", "alert s", "recover s", "clear s", "wall s"],

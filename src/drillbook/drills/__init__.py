@@ -3,7 +3,7 @@
 from drillbook.drills._budgets import budgets_for, default_runbook
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.drills._operator import ConsoleOperator, Operator
-from drillbook.drills._residue import lab_state, residue
+from drillbook.drills._residue import kubernetes_state, lab_state, residue
 from drillbook.drills._runner import DrillRunner
 from drillbook.reporting import RunEventHandler
 from drillbook.sla import DrillResult
@@ -19,6 +19,7 @@ __all__ = [
     "Step",
     "budgets_for",
     "default_runbook",
+    "kubernetes_state",
     "lab_state",
     "residue",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 from drillbook.environments.docker import DockerLab
 from drillbook.errors import DrillbookError, LabError
 
-__all__ = ["lab_state", "residue"]
+__all__ = ["kubernetes_state", "lab_state", "residue"]
 
 _SECRET = re.compile(r"KEY|SECRET|PASS|TOKEN|URL|DSN|ACCOUNTS|DATA_SOURCE", re.IGNORECASE)
 
@@ -60,6 +60,61 @@ def lab_state(lab: DockerLab) -> dict[str, Any]:
         except (DrillbookError, LabError) as exc:
             state["alert rules"] = f"unreadable: {exc}"
     return state
+
+
+def kubernetes_state(lab: Any) -> dict[str, Any]:
+    """The same picture for a ``KubernetesLab``: each workload's replicas, readiness and pod
+    template (env values of secret-looking names hashed; ``kubectl rollout restart``'s
+    restartedAt annotation left out, a restart being no change), the NetworkPolicies, each
+    claim's class and phase, each node's readiness, cordon and labels."""
+    from kubernetes import client
+
+    state: dict[str, Any] = {}
+    ready = {row.service: row.healthy for row in lab.status()}
+    for kind, name, workload in lab.workloads():
+        template = lab.api.sanitize_for_serialization(workload.spec.template)
+        template.get("metadata", {}).get("annotations", {}).pop(
+            "kubectl.kubernetes.io/restartedAt", None
+        )
+        for container in template.get("spec", {}).get("containers", []):
+            for e in container.get("env", []):
+                if "value" in e:
+                    e["value"] = _shown(e["name"], str(e["value"]))
+        state[f"{kind.lower()} {name}"] = {
+            "replicas": workload.spec.replicas,
+            "ready": ready.get(name),
+            "template": _flat(template),
+        }
+    net: Any = client.NetworkingV1Api(lab.api)
+    core: Any = client.CoreV1Api(lab.api)
+    for p in net.list_namespaced_network_policy(lab.namespace).items:
+        spec = lab.api.sanitize_for_serialization(p.spec)
+        state[f"networkpolicy {p.metadata.name}"] = _flat(spec)
+    for c in core.list_namespaced_persistent_volume_claim(lab.namespace).items:
+        state[f"pvc {c.metadata.name}"] = f"{c.spec.storage_class_name} {c.status.phase}"
+    for n in core.list_node().items:
+        conditions = {c.type: c.status for c in n.status.conditions or []}
+        state[f"node {n.metadata.name}"] = {
+            "ready": conditions.get("Ready"),
+            "unschedulable": bool(n.spec.unschedulable),
+            "labels": dict(sorted((n.metadata.labels or {}).items())),
+        }
+    return state
+
+
+def _flat(value: Any, path: str = "") -> dict[str, Any]:
+    """A nested object as ``{"spec.containers[0].command": [...]}`` leaves: a residue line
+    names the one field that changed. Empty maps and lists are no field."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(_flat(v, f"{path}.{k}" if path else str(k)))
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, v in enumerate(value):
+            out.update(_flat(v, f"{path}[{i}]"))
+    elif value not in ({}, [], None):
+        out[path] = value
+    return out
 
 
 def residue(before: dict[str, Any], after: dict[str, Any], prefix: str = "") -> list[str]:

@@ -14,11 +14,23 @@ from typing import Any
 from drillbook.drills._budgets import budgets_for
 from drillbook.drills._model import Drill, Step
 from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform
-from drillbook.faults.kubernetes import ClaimPending, PodKill
+from drillbook.faults.kubernetes import (
+    BadRollout,
+    ClaimPending,
+    NodeNotReady,
+    PodKill,
+    PolicyPartition,
+)
 from drillbook.runbook import Runbook
 from drillbook.waiting import Check
 
-__all__ = ["WorkloadReady", "kubernetes_drills"]
+__all__ = [
+    "OnReadyNodes",
+    "PolicyAllows",
+    "RolloutComplete",
+    "WorkloadReady",
+    "kubernetes_drills",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,152 @@ class WorkloadReady:
         if row is None:
             return Check(False, f"no workload {self.app} in {lab.name}")
         return Check(row.healthy, row.detail)
+
+
+@dataclass(frozen=True)
+class RolloutComplete:
+    """Deployment ``app``'s newest template on every replica, all available (``kubectl
+    rollout status`` returns), and no pod of it crash-looping."""
+
+    app: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}: rollout complete"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        from kubernetes import client
+
+        apps: Any = client.AppsV1Api(lab.api)
+        d = apps.read_namespaced_deployment(self.app, lab.namespace)
+        st, want = d.status, d.spec.replicas or 0
+        done = (
+            (st.observed_generation or 0) >= d.metadata.generation
+            and (st.updated_replicas or 0) == want
+            and (st.replicas or 0) == want
+            and (st.available_replicas or 0) == want
+        )
+        return Check(
+            done,
+            f"{st.updated_replicas or 0}/{want} updated, {st.available_replicas or 0} "
+            f"available, {st.replicas or 0} in all",
+        )
+
+
+@dataclass(frozen=True)
+class OnReadyNodes:
+    """Every pod of ``app`` runs on a Ready node (``kubectl get pods -o wide`` against ``kubectl
+    get nodes``): a pod on a NotReady node serves nobody, whatever its last status says."""
+
+    app: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}: every pod on a Ready node"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(lab.api)
+        ready = {
+            n.metadata.name
+            for n in core.list_node().items
+            if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+        }
+        pods = core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+        stranded = [
+            f"{p.metadata.name} on {p.spec.node_name}"
+            for p in pods
+            if p.spec.node_name and p.spec.node_name not in ready
+        ]
+        return Check(
+            not stranded,
+            f"on NotReady nodes: {', '.join(stranded)}" if stranded else f"{len(pods)} pods",
+        )
+
+
+@dataclass(frozen=True)
+class PolicyAllows:
+    """The NetworkPolicies in the API let ``src`` reach ``dst`` on ``port`` (as a
+    policy-enforcing CNI decides: the simulated nodes move no packets)."""
+
+    src: str
+    dst: str
+    port: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.src} may reach {self.dst}:{self.port}"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        ok, why = lab.reachable(self.src, self.dst, self.port)
+        return Check(ok, why)
+
+
+def _network_policies(platform: KubernetesPlatform) -> None:
+    """``kubectl get networkpolicy -n trading-bot``: each policy, whom it selects, its types."""
+    from kubernetes import client
+
+    lab = platform.lab
+    net: Any = client.NetworkingV1Api(lab.api)
+    lines = [
+        f"{p.metadata.name}\tpodSelector={p.spec.pod_selector.match_labels or {}}\t"
+        f"types={p.spec.policy_types}"
+        for p in net.list_namespaced_network_policy(lab.namespace).items
+    ]
+    platform.save_evidence("networkpolicies.txt", "\n".join(lines) + "\n")
+
+
+def _rollout_history(platform: KubernetesPlatform) -> None:
+    """``kubectl rollout history deployment/backend``."""
+    history = platform.rollout_history("backend")
+    text = "\n".join(f"{rev}\t{rs}" for rev, rs in history)
+    platform.save_evidence("rollout-history.txt", text + "\n")
+
+
+def _nodes(platform: KubernetesPlatform) -> None:
+    """``kubectl get nodes``; ``kubectl describe nodes | grep -A 5 Conditions`` (Ready, and
+    the taints the node lifecycle controller put on)."""
+    from kubernetes import client
+
+    core: Any = client.CoreV1Api(platform.lab.api)
+    lines = []
+    for n in core.list_node().items:
+        ready = next((c for c in n.status.conditions or [] if c.type == "Ready"), None)
+        taints = [f"{t.key}:{t.effect}" for t in n.spec.taints or []]
+        lines.append(
+            f"{n.metadata.name}\tReady={ready.status if ready else '?'}"
+            f"\t{ready.reason if ready else ''}\ttaints={taints}"
+        )
+    platform.save_evidence("nodes.txt", "\n".join(lines) + "\n")
+
+
+def _drain_not_ready(platform: KubernetesPlatform) -> None:
+    """``kubectl drain <node-name> --ignore-daemonsets --delete-emptydir-data`` for each node
+    that is not Ready: its pods evicted, the controllers start them on healthy nodes."""
+    from kubernetes import client
+
+    core: Any = client.CoreV1Api(platform.lab.api)
+    drained = []
+    for n in core.list_node().items:
+        ready = next((c.status for c in n.status.conditions or [] if c.type == "Ready"), "?")
+        if ready != "True":
+            evicted = platform.drain(n.metadata.name)
+            drained.append(f"{n.metadata.name}: evicted {', '.join(evicted) or 'nothing'}")
+    platform.save_evidence("drain.txt", "\n".join(drained or ["no node NotReady"]) + "\n")
+
+
+def _apply_policies(platform: KubernetesPlatform) -> None:
+    applied = platform.apply_manifest("network-policies.yaml")
+    platform.save_evidence("apply-network-policies.txt", "\n".join(applied) + "\n")
+
+
+def _rollout_undo(platform: KubernetesPlatform) -> None:
+    platform.rollout_undo("backend")
+
+
+def _rollout_status(platform: KubernetesPlatform) -> None:
+    platform.wait_rollout("backend")
 
 
 def _describe_claim(platform: KubernetesPlatform) -> None:
@@ -68,6 +226,13 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
     claim = ClaimPending()
     fault_of: Any = PodKill("backend", qty=3)  # the Fault protocol is typed for the Docker lab
     claim_fault: Any = claim
+    partition: Any = PolicyPartition()
+    rollout: Any = BadRollout()
+    node: Any = NodeNotReady()
+    reachable: Any = (
+        *(PolicyAllows("backend", dst, port) for dst, port in PolicyPartition().reaches),
+        WorkloadReady("backend"),
+    )
     return [
         Drill(
             "backend-pods-killed",
@@ -107,5 +272,85 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             (),
             "postgres-pvc recreated on a StorageClass that does not exist: Pending, and so is "
             "postgres; the claim put back on the cluster's class",
+        ),
+        Drill(
+            "backend-policy-partitioned",
+            "ExchangeConnectionLost",
+            partition,
+            reachable,
+            (
+                Step(
+                    "kubectl get networkpolicy -n trading-bot",
+                    _network_policies,  # type: ignore[arg-type]
+                    "ExchangeConnectionLost investigation 4 (Check network policies)",
+                ),
+                Step(
+                    "kubectl apply -f k8s/network-policies.yaml",
+                    _apply_policies,  # type: ignore[arg-type]
+                    "ExchangeConnectionLost resolution 3 (If Network Issues)",
+                ),
+                Step(
+                    "kubectl delete pod -l app=backend -n trading-bot",
+                    lambda p: p.delete_pod("backend"),
+                    "ExchangeConnectionLost resolution 3 (Restart networking components)",
+                ),
+            ),
+            budgets_for(runbook, "ExchangeConnectionLost"),
+            (),
+            "chaostoolkit-kubernetes' deny_all_egress on the backend with backend-egress "
+            "deleted (a deny alone is additive and cuts nothing); the runbook re-applies "
+            "k8s/network-policies.yaml. Judged by the policies in the API: kwok nodes move no "
+            "packets",
+        ),
+        Drill(
+            "backend-bad-rollout",
+            "TradingBotDown",
+            rollout,
+            (WorkloadReady("backend"), RolloutComplete("backend")),  # type: ignore[arg-type]
+            (
+                Step(
+                    "kubectl rollout history deployment/backend -n trading-bot",
+                    _rollout_history,  # type: ignore[arg-type]
+                    "Rolling Update Recovery 1 (Check rollout history)",
+                ),
+                Step(
+                    "kubectl rollout undo deployment/backend -n trading-bot",
+                    _rollout_undo,  # type: ignore[arg-type]
+                    "Rolling Update Recovery 2 (Rollback to previous version)",
+                ),
+                Step(
+                    "kubectl rollout status deployment/backend -n trading-bot",
+                    _rollout_status,  # type: ignore[arg-type]
+                    "Rolling Update Recovery 3 (Monitor rollback)",
+                ),
+            ),
+            tbd,
+            (),
+            "a release whose container exits at start: new pods in CrashLoopBackOff, one old "
+            "replica taken by maxUnavailable; rolled back with rollout undo. Not done: step 4's "
+            "exec curl (needs a real node)",
+        ),
+        Drill(
+            "node-not-ready",
+            "TradingBotDown",
+            node,
+            (OnReadyNodes("backend"), WorkloadReady("backend")),  # type: ignore[arg-type]
+            (
+                Step(
+                    "kubectl get nodes; kubectl describe nodes | grep -A 5 Conditions",
+                    _nodes,  # type: ignore[arg-type]
+                    "Network Partition Recovery, Detection 1-2 (Identify partitioned nodes)",
+                ),
+                Step(
+                    "kubectl drain <node-name> --ignore-daemonsets --delete-emptydir-data",
+                    _drain_not_ready,  # type: ignore[arg-type]
+                    "Network Partition Recovery, Recovery 1-2 (Drain, reschedule)",
+                ),
+            ),
+            tbd,
+            (),
+            "a node running a backend replica reports NotReady (KWOK's node-not-ready stage); "
+            "drained, its pods start on healthy nodes. Not done: step 3's exec curl (needs a "
+            "real node)",
         ),
     ]

@@ -1,5 +1,7 @@
 """Kubernetes faults, through the API of a lab context: a pod kill (Chaos Toolkit's
-``chaosk8s.pod.actions.terminate_pods``) and a claim stuck Pending on a missing StorageClass.
+``chaosk8s.pod.actions.terminate_pods``), a claim stuck Pending on a missing StorageClass, a
+partition made of NetworkPolicy (``chaosk8s.networking.actions.deny_all_egress``), a node that
+reports NotReady (KWOK's node-not-ready stage) and a bad rollout whose pods crash-loop.
 
 Each has ``verify_active`` and an idempotent ``revert``, as the Docker faults do. They take a
 ``KubernetesLab``; its context is a lab context (checked when the lab was opened).
@@ -18,7 +20,7 @@ from drillbook.environments.kubernetes import KubernetesLab
 from drillbook.errors import LabError
 from drillbook.waiting import Check
 
-__all__ = ["ClaimPending", "PodKill"]
+__all__ = ["BadRollout", "ClaimPending", "NodeNotReady", "PodKill", "PolicyPartition"]
 
 
 @contextlib.contextmanager
@@ -225,3 +227,228 @@ def _absent_volume(core: Any, name: str) -> bool:
     except ApiException as exc:
         return bool(exc.status == 404)
     return False
+
+
+@dataclass(frozen=True)
+class PolicyPartition:
+    """``app`` cut off from its dependencies by NetworkPolicy: chaostoolkit-kubernetes'
+    ``deny_all_egress`` on ``app=<app>`` and the policy that allowed its egress
+    (``allow_policy``) deleted, as a bad policy change does. NetworkPolicies are additive: a
+    deny beside the stack's allow would cut nothing, so the allow goes too. In effect while the
+    policies in the API deny ``app`` each of ``reaches`` (evaluated as a policy-enforcing CNI
+    does: the local control plane's nodes move no packets). Revert removes the deny and puts
+    the saved allow policy back if it is still missing."""
+
+    app: str = "backend"
+    allow_policy: str = "backend-egress"
+    reaches: tuple[tuple[str, int], ...] = (("postgres", 5432), ("redis", 6379), ("rabbitmq", 5672))
+    _saved: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.app} egress denied by NetworkPolicy ({self.allow_policy} removed)"
+
+    def _net(self, lab: KubernetesLab) -> Any:
+        from kubernetes import client
+
+        return client.NetworkingV1Api(lab.api)
+
+    def inject(self, lab: KubernetesLab) -> None:
+        from chaosk8s.networking.actions import deny_all_egress
+        from kubernetes.client.exceptions import ApiException
+
+        net = self._net(lab)
+        try:
+            policy = net.read_namespaced_network_policy(self.allow_policy, lab.namespace)
+        except ApiException as exc:
+            raise LabError(
+                f"{lab.name}: no NetworkPolicy {self.allow_policy!r} to remove ({exc.reason})",
+                hint="`drillbook lab up --env kubernetes` applies k8s/network-policies.yaml",
+            ) from exc
+        body = lab.api.sanitize_for_serialization(policy)
+        meta = body["metadata"]
+        self._saved["policy"] = {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {k: meta[k] for k in ("name", "labels", "annotations") if k in meta},
+            "spec": body["spec"],
+        }
+        with _chaos_env(lab) as secrets:
+            deny_all_egress(label_selectors={"app": self.app}, ns=lab.namespace, secrets=secrets)
+        net.delete_namespaced_network_policy(self.allow_policy, lab.namespace)
+
+    def verify_active(self, lab: KubernetesLab) -> Check:
+        verdicts = [
+            (f"{dst}:{port}", *lab.reachable(self.app, dst, port)) for dst, port in self.reaches
+        ]
+        cut = all(not ok for _, ok, _ in verdicts)
+        return Check(cut, "; ".join(f"{where} {why}" for where, _, why in verdicts))
+
+    def revert(self, lab: KubernetesLab) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        net = self._net(lab)
+        with contextlib.suppress(ApiException):  # 404: not there (never made, or removed)
+            net.delete_namespaced_network_policy("chaostoolkit-deny-all-egress", lab.namespace)
+        saved = self._saved.get("policy")
+        if saved is not None:
+            try:
+                net.create_namespaced_network_policy(lab.namespace, saved)
+            except ApiException as exc:
+                if exc.status != 409:  # 409: already back (the runbook's apply did it)
+                    raise
+        self._saved.clear()
+
+
+def _ready(node: Any) -> str:
+    return next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
+
+
+@dataclass(frozen=True)
+class NodeNotReady:
+    """A node that runs ``app`` (and none of ``spare``, whose single replica could not move)
+    reports NotReady: KWOK's node-not-ready stage, chosen by its label. The node lifecycle
+    controller taints it (not-ready, NoSchedule and NoExecute); the pods there keep their last
+    status, as with a real kubelet that reports NotReady, until the taint evicts them (300 s by
+    default). In effect while the node is not Ready with a pod of ``app`` on it; the runbook's
+    Network Partition Recovery drains it. Revert: the label removed (the node reports Ready
+    again) and the node uncordoned. Needs KWOK nodes: a real node ignores the label."""
+
+    app: str = "backend"
+    spare: tuple[str, ...] = ("postgres",)
+    timeout_s: float = 60.0
+    _node: list[str] = field(default_factory=list, compare=False, hash=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        where = self._node[0] if self._node else f"a node running {self.app}"
+        return f"{where} NotReady"
+
+    @property
+    def node(self) -> str:
+        if not self._node:
+            raise LabError("NodeNotReady: not injected, no node chosen")
+        return self._node[0]
+
+    def _label(self, lab: KubernetesLab, value: str | None) -> None:
+        from drillbook.environments.kubernetes import NODE_NOT_READY_LABEL
+
+        core, _ = _apis(lab)
+        core.patch_node(self.node, {"metadata": {"labels": {NODE_NOT_READY_LABEL: value}}})
+
+    def inject(self, lab: KubernetesLab) -> None:
+        core, _ = _apis(lab)
+        pods = core.list_namespaced_pod(lab.namespace).items
+        hosts = {p.spec.node_name for p in pods if (p.metadata.labels or {}).get("app") == self.app}
+        busy = {
+            p.spec.node_name for p in pods if (p.metadata.labels or {}).get("app") in self.spare
+        }
+        choices = sorted(n for n in hosts - busy if n)
+        if not choices:
+            raise LabError(
+                f"{lab.name}: no node runs {self.app} without {', '.join(self.spare)}",
+                hint=f"{self.app} runs on {sorted(n for n in hosts if n)}",
+            )
+        self._node[:] = [choices[0]]
+        self._label(lab, "true")
+
+    def verify_active(self, lab: KubernetesLab) -> Check:
+        core, _ = _apis(lab)
+        ready = _ready(core.read_node(self.node))
+        pods = core.list_namespaced_pod(
+            lab.namespace,
+            label_selector=f"app={self.app}",
+            field_selector=f"spec.nodeName={self.node}",
+        ).items
+        there = [p.metadata.name for p in pods if p.metadata.deletion_timestamp is None]
+        return Check(
+            ready != "True" and bool(there),
+            f"{self.node} Ready={ready}; {self.app} pods there: {there or 'none'}",
+        )
+
+    def revert(self, lab: KubernetesLab) -> None:
+        if not self._node:
+            return
+        core, _ = _apis(lab)
+        self._label(lab, None)
+        core.patch_node(self.node, {"spec": {"unschedulable": None}})
+        deadline = time.monotonic() + self.timeout_s
+        while _ready(core.read_node(self.node)) != "True":
+            if time.monotonic() > deadline:
+                raise LabError(f"{self.node} not Ready {self.timeout_s:g}s after the revert")
+            time.sleep(0.25)
+        lab.wait_ready(self.timeout_s)
+
+
+@dataclass(frozen=True)
+class BadRollout:
+    """A release whose container exits at start rolled out to Deployment ``app``: its template
+    gets a command that exits 1 (a real crash on a real node) and the crash-loop label (the
+    same on KWOK nodes, through drillbook's stage). The new pods crash-loop while the rollout
+    takes old ones away up to maxUnavailable. Revert puts the saved template back when the
+    Deployment still runs the bad one, and waits for the rollout."""
+
+    app: str = "backend"
+    timeout_s: float = 60.0
+    _saved: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"bad rollout of {self.app}: its new pods crash-loop"
+
+    def _bad(self, deployment: Any) -> bool:
+        from drillbook.environments.kubernetes import CRASH_LOOP_LABEL
+
+        return (deployment.spec.template.metadata.labels or {}).get(CRASH_LOOP_LABEL) == "true"
+
+    def inject(self, lab: KubernetesLab) -> None:
+        from drillbook.environments.kubernetes import CRASH_LOOP_LABEL
+
+        _, apps = _apis(lab)
+        deployment = apps.read_namespaced_deployment(self.app, lab.namespace)
+        if not self._bad(deployment):
+            self._saved["template"] = lab.api.sanitize_for_serialization(deployment.spec.template)
+        container = deployment.spec.template.spec.containers[0].name
+        exit_1 = ["sh", "-c", "echo 'bad release: required setting missing' >&2; exit 1"]
+        apps.patch_namespaced_deployment(
+            self.app,
+            lab.namespace,
+            {
+                "spec": {
+                    "template": {
+                        "metadata": {"labels": {CRASH_LOOP_LABEL: "true"}},
+                        "spec": {"containers": [{"name": container, "command": exit_1}]},
+                    }
+                }
+            },
+        )
+
+    def verify_active(self, lab: KubernetesLab) -> Check:
+        core, _ = _apis(lab)
+        pods = core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+        looping = [
+            p.metadata.name
+            for p in pods
+            for c in p.status.container_statuses or []
+            if c.state and c.state.waiting and c.state.waiting.reason == "CrashLoopBackOff"
+        ]
+        row = next((r for r in lab.status() if r.service == self.app), None)
+        degraded = row is not None and not row.healthy
+        detail = row.detail if row else f"no workload {self.app}"
+        return Check(bool(looping) and degraded, f"{detail}; CrashLoopBackOff: {looping or 'none'}")
+
+    def revert(self, lab: KubernetesLab) -> None:
+        from drillbook.environments.kubernetes import KubernetesPlatform
+
+        saved = self._saved.get("template")
+        if saved is None:
+            return
+        _, apps = _apis(lab)
+        if self._bad(apps.read_namespaced_deployment(self.app, lab.namespace)):
+            apps.patch_namespaced_deployment(
+                self.app,
+                lab.namespace,
+                [{"op": "replace", "path": "/spec/template", "value": saved}],
+            )
+        KubernetesPlatform(lab).wait_rollout(self.app, self.timeout_s)
+        self._saved.clear()

@@ -1,13 +1,20 @@
 """The Kubernetes tier: a control plane built from Go modules for tests and air-gapped use."""
 
 from drillbook.environments.kubernetes._build import BINARIES, ControlPlaneBuild, default_cache
-from drillbook.environments.kubernetes._controlplane import ControlPlane, ControlPlaneState
+from drillbook.environments.kubernetes._controlplane import (
+    CRASH_LOOP_LABEL,
+    NODE_NOT_READY_LABEL,
+    ControlPlane,
+    ControlPlaneState,
+)
 from drillbook.environments.kubernetes._lab import MANIFESTS, KubernetesLab, allowed_context
 from drillbook.environments.kubernetes._platform import KubernetesPlatform, NeedsRealNode
 
 __all__ = [
     "BINARIES",
+    "CRASH_LOOP_LABEL",
     "MANIFESTS",
+    "NODE_NOT_READY_LABEL",
     "ControlPlane",
     "ControlPlaneBuild",
     "ControlPlaneState",

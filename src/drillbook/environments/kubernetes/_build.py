@@ -29,6 +29,15 @@ KWOK = "v0.7.0"
 ETCD_PACKAGE = "etcd-server"  # Debian trixie's (3.5.x): bookworm's 3.4 is too old for 1.34
 GO_PROXY = "https://proxy.golang.org"
 BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "etcd")
+#: KWOK's stage files the control plane runs with, under its module's kustomize/stage/
+KWOK_STAGES = (
+    "pod/fast/pod-ready.yaml",
+    "pod/fast/pod-complete.yaml",
+    "pod/fast/pod-delete.yaml",
+    "node/fast/node-initialize.yaml",
+    "node/heartbeat/node-heartbeat.yaml",
+    "node/chaos/node-not-ready.yaml",
+)
 
 
 def default_cache() -> Path:
@@ -99,15 +108,17 @@ class ControlPlaneBuild:
         return took
 
     def _kwok_stages(self) -> None:
-        wanted = ("pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml")
-        if all((self.stages_dir / n).exists() for n in wanted):
+        """KWOK's own stage files, from its module: the fast pod stages, the node stages, and
+        the node-not-ready chaos stage (a node whose kubelet reports NotReady)."""
+        if all((self.stages_dir / Path(n).name).exists() for n in KWOK_STAGES):
             return
         source = self.cache / "go" / "mod" / f"sigs.k8s.io/kwok@{self.kwok}"
         if not source.is_dir():
             self._go(["mod", "download", f"sigs.k8s.io/kwok@{self.kwok}"], cwd=self.cache)
         self.stages_dir.mkdir(parents=True, exist_ok=True)
-        for name in wanted:
-            shutil.copyfile(source / "kustomize/stage/pod/fast" / name, self.stages_dir / name)
+        for name in KWOK_STAGES:
+            target = self.stages_dir / Path(name).name
+            shutil.copyfile(source / "kustomize/stage" / name, target)
 
     # -- internals -------------------------------------------------------------------------
     def _env(self, extra: dict[str, str] | None = None) -> dict[str, str]:

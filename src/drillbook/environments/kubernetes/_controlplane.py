@@ -233,20 +233,32 @@ class ControlPlane:
         return pid
 
     def _kwok_config(self) -> list[str]:
-        """KWOK's fast pod stages with ``pod_start_ms`` before a pod turns Ready; none when
-        the stages were not copied (pods are then Ready at once)."""
+        """KWOK's stages: the fast pod stages with ``pod_start_ms`` before a pod turns Ready,
+        the node stages, node-not-ready for a node labelled ``NODE_NOT_READY_LABEL=true``, and
+        drillbook's crash-loop stage for a pod labelled ``CRASH_LOOP_LABEL=true``. None when the
+        stages were not copied (KWOK's defaults: pods Ready at once, no chaos stages)."""
         import yaml
 
+        from drillbook.environments.kubernetes._build import KWOK_STAGES
+
         folder = self.build.stages_dir
-        names = ("pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml")
+        names = [Path(n).name for n in KWOK_STAGES]
         if not all((folder / n).exists() for n in names):
             return []
         docs = []
         for name in names:
             doc = yaml.safe_load((folder / name).read_text())
-            if name == "pod-ready.yaml" and self.pod_start_ms:
-                doc["spec"]["delay"] = {"durationMilliseconds": self.pod_start_ms}
+            spec = doc["spec"]
+            if name == "pod-ready.yaml":
+                if self.pod_start_ms:
+                    spec["delay"] = {"durationMilliseconds": self.pod_start_ms}
+                spec["selector"]["matchExpressions"].append(_not_labelled(CRASH_LOOP_LABEL))
+            if name == "node-initialize.yaml":  # a NotReady node stays NotReady until unlabelled
+                spec["selector"]["matchExpressions"].append(_not_labelled(NODE_NOT_READY_LABEL))
+            if name == "node-not-ready.yaml":
+                spec["delay"] = {"durationMilliseconds": 200}
             docs.append(doc)
+        docs.append(_crash_loop_stage())
         path = self.root / "kwok-stages.yaml"
         path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
         return [f"--config={path}"]
@@ -413,6 +425,81 @@ def _running(pid: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         return state != "Z"
     return True
+
+
+#: a node with this label set to "true" reports Ready=False (KWOK's node-not-ready stage)
+NODE_NOT_READY_LABEL = "node-not-ready.stage.kwok.x-k8s.io"
+#: a pod with this label set to "true" never starts: CrashLoopBackOff, not Ready (drillbook's
+#: crash-loop stage; KWOK's own container-failed stage ends the pod, which no kubelet does)
+CRASH_LOOP_LABEL = "crash-loop.stage.drillbook.io"
+
+
+def _not_labelled(label: str) -> dict[str, Any]:
+    return {"key": f'.metadata.labels["{label}"]', "operator": "NotIn", "values": ["true"]}
+
+
+def _crash_loop_stage() -> dict[str, Any]:
+    """A pod whose container keeps exiting, as a kubelet shows it: Running, not Ready, the
+    container waiting in CrashLoopBackOff after a restart."""
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": "drillbook-crash-loop"},
+        "spec": {
+            "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+            "selector": {
+                "matchExpressions": [
+                    {
+                        "key": f'.metadata.labels["{CRASH_LOOP_LABEL}"]',
+                        "operator": "In",
+                        "values": ["true"],
+                    },
+                    {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                    {"key": ".status.podIP", "operator": "DoesNotExist"},
+                ]
+            },
+            "delay": {"durationMilliseconds": 500},
+            "next": {
+                "statusTemplate": """{{ $now := Now }}
+conditions:
+- lastTransitionTime: {{ $now | Quote }}
+  status: "True"
+  type: Initialized
+- lastTransitionTime: {{ $now | Quote }}
+  status: "False"
+  reason: ContainersNotReady
+  type: Ready
+- lastTransitionTime: {{ $now | Quote }}
+  status: "False"
+  reason: ContainersNotReady
+  type: ContainersReady
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  started: false
+  restartCount: 1
+  lastState:
+    terminated:
+      exitCode: 1
+      reason: Error
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}
+  state:
+    waiting:
+      reason: CrashLoopBackOff
+      message: back-off restarting failed container
+{{ end }}
+hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) """
+                """( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+phase: Running
+startTime: {{ $now | Quote }}
+"""
+            },
+        },
+    }
 
 
 def _terminate(pid: int, grace_s: float = 10) -> bool:

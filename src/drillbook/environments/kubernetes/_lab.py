@@ -92,10 +92,18 @@ class KubernetesLab:
             return ""
         return str((ns.metadata.annotations or {}).get(RUN_ANNOTATION, ""))
 
-    def documents(self) -> list[dict[str, Any]]:
-        """The manifests, in file order (namespace first), secrets filled in."""
+    def documents(self, only: str | None = None) -> list[dict[str, Any]]:
+        """The manifests, in file order (namespace first), secrets filled in; ``only`` one
+        file of them (``"network-policies.yaml"``)."""
+        every = sorted(self.manifests.glob("*.yaml"))
+        paths = every if only is None else [p for p in every if p.name == only]
+        if not paths:
+            raise ConfigError(
+                f"no manifest {only or '*.yaml'!r} in {self.manifests}",
+                hint=f"its files: {', '.join(p.name for p in every) or 'none'}",
+            )
         docs = []
-        for path in sorted(self.manifests.glob("*.yaml")):
+        for path in paths:
             try:
                 loaded = [d for d in yaml.safe_load_all(path.read_text()) if d]
             except yaml.YAMLError as exc:
@@ -116,12 +124,25 @@ class KubernetesLab:
     def start(self, timeout_s: float = 120) -> None:
         """Server-side apply every manifest (field manager ``drillbook``), then wait until each
         Deployment and StatefulSet has all its replicas ready."""
+        self.apply(self.documents())
+        self.provide_volumes()
+        self.wait_ready(timeout_s)
+
+    def apply_file(self, name: str) -> list[str]:
+        """``kubectl apply -f k8s/<name>``: server-side apply of one manifest file; the
+        objects applied (``Kind/name``)."""
+        docs = self.documents(only=name)
+        self.apply(docs)
+        return [f"{d['kind']}/{d['metadata']['name']}" for d in docs]
+
+    def apply(self, docs: list[dict[str, Any]]) -> None:
+        """Server-side apply ``docs`` (field manager ``drillbook``, conflicts forced)."""
         from kubernetes.client.exceptions import ApiException
         from kubernetes.dynamic import DynamicClient
 
         dyn: Any = DynamicClient(self.api)  # type: ignore[no-untyped-call]
         run_id = self.run_id or _secrets.token_hex(4)
-        for doc in self.documents():
+        for doc in docs:
             if doc["kind"] == "Namespace":
                 doc.setdefault("metadata", {}).setdefault("annotations", {})[RUN_ANNOTATION] = (
                     run_id
@@ -143,8 +164,6 @@ class KubernetesLab:
                 ) from exc
             if doc["kind"] == "Namespace":
                 self._wait_default_account(doc["metadata"]["name"])
-        self.provide_volumes()
-        self.wait_ready(timeout_s)
 
     def _wait_default_account(self, namespace: str, timeout_s: float = 30) -> None:
         """Pods are admitted only once the namespace's ``default`` service account exists
@@ -289,6 +308,44 @@ class KubernetesLab:
                 )
             )
         return rows
+
+    def reachable(self, src: str, dst: str, port: int, protocol: str = "TCP") -> tuple[bool, str]:
+        """Whether the NetworkPolicies in the API let pods of workload ``src`` reach pods of
+        ``dst`` on ``port`` (evaluated as a policy-enforcing CNI does; see ``_netpol``)."""
+        from drillbook.environments.kubernetes._netpol import Endpoint, allows
+        from kubernetes import client
+
+        templates = {name: w.spec.template for _, name, w in self.workloads()}
+        for name in (src, dst):
+            if name not in templates:
+                raise LabError(
+                    f"{self.name}: no Deployment or StatefulSet {name!r}",
+                    hint=f"workloads: {', '.join(sorted(templates))}",
+                )
+        namespace: Any = client.CoreV1Api(self.api).read_namespace(self.namespace)
+        ns_labels = namespace.metadata.labels
+        net: Any = client.NetworkingV1Api(self.api)
+        policies = [
+            self.api.sanitize_for_serialization(p)
+            for p in net.list_namespaced_network_policy(self.namespace).items
+        ]
+
+        def endpoint(name: str) -> Endpoint:
+            template = templates[name]
+            ports = {
+                p.name: p.container_port
+                for c in template.spec.containers
+                for p in c.ports or []
+                if p.name
+            }
+            return Endpoint(
+                dict(template.metadata.labels or {}),
+                self.namespace,
+                dict(ns_labels or {}),
+                ports,
+            )
+
+        return allows(policies, endpoint(src), endpoint(dst), port, protocol)
 
     # -- internals -------------------------------------------------------------------------
     def workloads(self) -> list[tuple[str, str, Any]]:

@@ -3,9 +3,11 @@ drill's steps read the same on both tiers where the semantics exist.
 
 ``restart`` is ``kubectl rollout restart`` (a template annotation), ``scale``, ``set_env`` and
 ``patch_resources`` patch the workload, ``delete_pod`` deletes by ``app=`` label, ``wait_ready``
-waits for every replica. Verbs that need a container really running (``exec``, ``logs``, ``sql``)
-raise :class:`NeedsRealNode` on simulated (kwok) nodes: the runner records the step as skipped,
-it never fakes it.
+waits for every replica; ``rollout_undo`` and ``wait_rollout``, ``cordon`` and ``drain``,
+``apply_manifest`` and ``create_job_from_cronjob`` are the runbook's other kubectl verbs.
+Verbs that need a container really running (``exec``, ``logs``, ``sql``) raise
+:class:`NeedsRealNode` on simulated (kwok) nodes: the runner records the step as skipped, it
+never fakes it.
 """
 
 from __future__ import annotations
@@ -142,6 +144,182 @@ class KubernetesPlatform:
 
     def wait_ready(self, timeout_s: float = 120) -> None:
         self.lab.wait_ready(timeout_s)
+
+    def apply_manifest(self, name: str) -> list[str]:
+        """``kubectl apply -f k8s/<name>`` (server-side apply of that manifest file)."""
+        return self.lab.apply_file(name)
+
+    def rollout_history(self, service: str) -> list[tuple[int, str]]:
+        """``kubectl rollout history deployment/<service>``: (revision, ReplicaSet) oldest
+        first."""
+        return [(rev, rs.metadata.name) for rev, rs in self._revisions(service)]
+
+    def _revisions(self, service: str) -> list[tuple[int, Any]]:
+        apps, ns = self._apps(), self.lab.namespace
+        deployment = apps.read_namespaced_deployment(service, ns)
+        uid = deployment.metadata.uid
+        owned = []
+        for rs in apps.list_namespaced_replica_set(ns).items:
+            if any(o.uid == uid for o in rs.metadata.owner_references or []):
+                revision = (rs.metadata.annotations or {}).get("deployment.kubernetes.io/revision")
+                if revision is not None:
+                    owned.append((int(revision), rs))
+        return sorted(owned, key=lambda pair: pair[0])
+
+    def rollout_undo(self, service: str, *, timeout_s: float = 120) -> int:
+        """``kubectl rollout undo deployment/<service>``: the previous revision's pod template
+        back on the Deployment (a new rollout of it), then wait for the rollout to finish;
+        the revision rolled back to."""
+        apps, ns = self._apps(), self.lab.namespace
+        if self._kind(service) != "Deployment":
+            raise LabError(f"rollout undo {service}: only a Deployment keeps revisions here")
+        deployment = apps.read_namespaced_deployment(service, ns)
+        current = int(
+            (deployment.metadata.annotations or {}).get("deployment.kubernetes.io/revision", 0)
+        )
+        previous = [(rev, rs) for rev, rs in self._revisions(service) if rev < current]
+        if not previous:
+            raise LabError(
+                f"rollout undo {service}: no revision before {current}",
+                hint=f"history: {self.rollout_history(service)}",
+            )
+        revision, rs = previous[-1]
+        template = self.lab.api.sanitize_for_serialization(rs.spec.template)
+        template.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
+        apps.patch_namespaced_deployment(
+            service, ns, [{"op": "replace", "path": "/spec/template", "value": template}]
+        )
+        self.wait_rollout(service, timeout_s)
+        return revision
+
+    def wait_rollout(self, service: str, timeout_s: float = 120) -> None:
+        """``kubectl rollout status``: the newest template on every replica, all of them
+        ready and available, nothing old left."""
+        import time
+
+        apps, ns = self._apps(), self.lab.namespace
+        deadline = time.monotonic() + timeout_s
+        detail = ""
+        while time.monotonic() < deadline:
+            d = apps.read_namespaced_deployment(service, ns)
+            st, want = d.status, d.spec.replicas or 0
+            done = (
+                (st.observed_generation or 0) >= d.metadata.generation
+                and (st.updated_replicas or 0) == want
+                and (st.replicas or 0) == want
+                and (st.available_replicas or 0) == want
+            )
+            if done:
+                return
+            detail = (
+                f"{st.updated_replicas or 0} of {want} updated, {st.available_replicas or 0} "
+                f"available, {st.replicas or 0} in all"
+            )
+            time.sleep(0.25)
+        raise LabError(f"rollout of {service} not finished after {timeout_s:g}s: {detail}")
+
+    # -- nodes ----------------------------------------------------------------------------
+    def cordon(self, node: str, *, on: bool = True) -> None:
+        """``kubectl cordon`` (``on=False``: ``uncordon``)."""
+        self._core().patch_node(node, {"spec": {"unschedulable": on}})
+
+    def drain(self, node: str, *, timeout_s: float = 60) -> list[str]:
+        """``kubectl drain <node> --ignore-daemonsets --delete-emptydir-data`` for the lab's
+        namespace: cordon, evict each of its pods there (the Eviction API, which honours
+        disruption budgets), wait until they are gone. The pods evicted."""
+        import time
+
+        from kubernetes.client.exceptions import ApiException
+
+        from kubernetes import client
+
+        core, ns = self._core(), self.lab.namespace
+        self.cordon(node)
+
+        def on_node() -> list[Any]:
+            pods = core.list_namespaced_pod(ns, field_selector=f"spec.nodeName={node}").items
+            return [
+                p
+                for p in pods
+                if not any(o.kind == "DaemonSet" for o in p.metadata.owner_references or [])
+            ]
+
+        evicted = []
+        for pod in on_node():
+            body = client.V1Eviction(
+                metadata=client.V1ObjectMeta(name=pod.metadata.name, namespace=ns)
+            )
+            try:
+                core.create_namespaced_pod_eviction(pod.metadata.name, ns, body)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise LabError(
+                        f"drain {node}: evicting {pod.metadata.name} refused: {exc.reason}"
+                    ) from exc
+            evicted.append(pod.metadata.name)
+        deadline = time.monotonic() + timeout_s
+        left: list[Any] = on_node()
+        while left and time.monotonic() < deadline:
+            time.sleep(0.25)
+            left = on_node()
+        if left:
+            names = ", ".join(p.metadata.name for p in left)
+            raise LabError(
+                f"drain {node}: {names} still there after {timeout_s:g}s",
+                hint="a pod on an unreachable node stays Terminating until the node answers or "
+                "the pod is deleted with --grace-period=0 --force",
+            )
+        return evicted
+
+    def node_of(self, app: str) -> list[str]:
+        """``kubectl get pods -l app=<app> -o wide``: the nodes its pods run on."""
+        pods = self._core().list_namespaced_pod(self.lab.namespace, label_selector=f"app={app}")
+        return sorted({p.spec.node_name for p in pods.items if p.spec.node_name})
+
+    # -- jobs -----------------------------------------------------------------------------
+    def create_job_from_cronjob(self, cronjob: str, name: str, *, wait_s: float | None = 60) -> str:
+        """``kubectl create job --from=cronjob/<cronjob> <name>``: a Job from the CronJob's
+        template, owned by it; waits until it completes unless ``wait_s`` is None."""
+        import time
+
+        from kubernetes import client
+
+        batch: Any = client.BatchV1Api(self.lab.api)
+        ns = self.lab.namespace
+        cron = batch.read_namespaced_cron_job(cronjob, ns)
+        template = self.lab.api.sanitize_for_serialization(cron.spec.job_template)
+        body = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": name,
+                "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+                "labels": template.get("metadata", {}).get("labels", {}),
+                "ownerReferences": [
+                    {
+                        "apiVersion": "batch/v1",
+                        "kind": "CronJob",
+                        "name": cronjob,
+                        "uid": cron.metadata.uid,
+                        "controller": True,
+                    }
+                ],
+            },
+            "spec": template["spec"],
+        }
+        batch.create_namespaced_job(ns, body)
+        if wait_s is None:
+            return name
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            status = batch.read_namespaced_job_status(name, ns).status
+            conditions = {c.type: c.status for c in status.conditions or []}
+            if conditions.get("Complete") == "True":
+                return name
+            if conditions.get("Failed") == "True":
+                raise LabError(f"job {name} from cronjob/{cronjob} failed: {status}")
+            time.sleep(0.25)
+        raise LabError(f"job {name} from cronjob/{cronjob} not complete after {wait_s:g}s")
 
     # -- needs a real node ----------------------------------------------------------------
     def exec(self, service: str, argv: Any, *, check: bool = True) -> Any:

@@ -1,0 +1,68 @@
+"""`drillbook run --env kubernetes` and `drillbook list --env kubernetes` against the real
+control plane: every Kubernetes drill, a report, no residue."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.labtools import cli_env
+
+pytestmark = pytest.mark.kubernetes
+
+
+def _drillbook(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "drillbook", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        check=False,
+    )
+
+
+def test_list_names_every_kubernetes_drill() -> None:
+    result = _drillbook("list", "--env", "kubernetes", timeout=60)
+    assert result.returncode == 0, result.stderr
+    for name in (
+        "backend-pods-killed",
+        "postgres-claim-pending",
+        "backend-policy-partitioned",
+        "backend-bad-rollout",
+        "node-not-ready",
+    ):
+        assert name in result.stdout
+
+
+def test_run_on_kubernetes_writes_a_report_and_leaves_no_residue(
+    control_plane: Path, tmp_path: Path
+) -> None:
+    result = _drillbook(
+        "run",
+        "--env",
+        "kubernetes",
+        "--kubeconfig",
+        str(control_plane),
+        "--report",
+        str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "residue: none" in result.stdout
+    [run_dir] = list(tmp_path.glob("2*"))
+    journal = json.loads((run_dir / "journal.json").read_text())
+    drills = {d["drill"]: d for d in journal["drills"]}
+    assert set(drills) == {
+        "backend-pods-killed",
+        "postgres-claim-pending",
+        "backend-policy-partitioned",
+        "backend-bad-rollout",
+        "node-not-ready",
+    }
+    assert all(d["outcome"] == "passed" for d in drills.values())
+    assert (run_dir / "junit.xml").exists()
+    assert (run_dir / "evidence" / "rollout-history.txt").exists()
