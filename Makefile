@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PROFILE ?= ci
 REPORTS ?= reports
 
-.PHONY: bootstrap bootstrap-k8s drill test lint unit bench clean
+.PHONY: bootstrap bootstrap-k8s drill test lint unit bench bench-k8s clean
 
 bootstrap:
 	@bash .ci/bootstrap
@@ -35,6 +35,10 @@ bench: bootstrap
 	$(BIN)/python bench/stack_startup.py
 	$(BIN)/python bench/exchange_throughput.py
 	$(BIN)/python bench/detection_latency.py
+
+bench-k8s: bootstrap-k8s
+	$(BIN)/python bench/k8s_controlplane.py
+	$(BIN)/python bench/k8s_drills.py
 
 clean:
 	$(BIN)/drillbook lab clean
