@@ -64,6 +64,10 @@ def test_kubernetes_drill_recovers_within_budget(
         described = (tmp_path / "pvc-describe.txt").read_text()
         assert "class=fast-ssd" in described  # what the investigation saw
         assert "storageclass standard" in described
+    if name == "postgres-claim-over-quota":
+        quota = (tmp_path / "quota-describe.txt").read_text()
+        assert "resourcequota drillbook-storage-quota" in quota
+        assert "requests.storage" in quota
     if name == "backend-policy-partitioned":
         policies = (tmp_path / "networkpolicies.txt").read_text()
         assert "chaostoolkit-deny-all-egress" in policies  # what the investigation saw
@@ -76,7 +80,13 @@ def test_kubernetes_drill_recovers_within_budget(
 
 
 @pytest.mark.parametrize(
-    "name", ["backend-policy-partitioned", "backend-bad-rollout", "node-not-ready"]
+    "name",
+    [
+        "postgres-claim-over-quota",
+        "backend-policy-partitioned",
+        "backend-bad-rollout",
+        "node-not-ready",
+    ],
 )
 def test_a_sabotaged_kubernetes_remediation_breaches(
     k8s: KubernetesLab, name: str, tmp_path: Path

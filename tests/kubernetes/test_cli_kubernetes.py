@@ -32,6 +32,7 @@ def test_list_names_every_kubernetes_drill() -> None:
     for name in (
         "backend-pods-killed",
         "postgres-claim-pending",
+        "postgres-claim-over-quota",
         "backend-policy-partitioned",
         "backend-bad-rollout",
         "node-not-ready",
@@ -59,6 +60,7 @@ def test_run_on_kubernetes_writes_a_report_and_leaves_no_residue(
     assert set(drills) == {
         "backend-pods-killed",
         "postgres-claim-pending",
+        "postgres-claim-over-quota",
         "backend-policy-partitioned",
         "backend-bad-rollout",
         "node-not-ready",

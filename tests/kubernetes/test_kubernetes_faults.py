@@ -94,6 +94,35 @@ def test_pod_kill_qty_is_bounded() -> None:
         PodKill("backend", qty=0)
 
 
+def test_claim_refused_by_a_storage_quota_and_revert_recreates_it(
+    k8s_lab: KubernetesLab, api: Any
+) -> None:
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    fault = ClaimPending(cause="quota")
+    fault.inject(k8s_lab)
+    try:
+        check = _until(lambda: fault.verify_active(k8s_lab))
+        assert "no claim postgres-pvc (" in check.detail
+        assert "exceeded quota" in check.detail or "quota" in check.detail
+        assert "drillbook-storage-quota" in {
+            q.metadata.name for q in core.list_namespaced_resource_quota("trading-bot").items
+        }
+    finally:
+        fault.revert(k8s_lab)
+    fault.revert(k8s_lab)
+    assert not core.list_namespaced_resource_quota("trading-bot").items
+    pvc = core.read_namespaced_persistent_volume_claim("postgres-pvc", "trading-bot")
+    assert pvc.status.phase == "Bound"
+    assert all(r.healthy for r in k8s_lab.status())
+
+
+def test_claim_pending_names_a_bad_cause() -> None:
+    with pytest.raises(ValueError, match="cause='full': expected missing-class or quota"):
+        ClaimPending(cause="full")
+
+
 def _until(check: Any, timeout_s: float = 40) -> Any:
     deadline = time.monotonic() + timeout_s
     while not (result := check()).ok:

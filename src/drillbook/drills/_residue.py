@@ -90,6 +90,8 @@ def kubernetes_state(lab: Any) -> dict[str, Any]:
     for p in net.list_namespaced_network_policy(lab.namespace).items:
         spec = lab.api.sanitize_for_serialization(p.spec)
         state[f"networkpolicy {p.metadata.name}"] = _flat(spec)
+    for q in core.list_namespaced_resource_quota(lab.namespace).items:
+        state[f"resourcequota {q.metadata.name}"] = dict(q.spec.hard or {})
     for c in core.list_namespaced_persistent_volume_claim(lab.namespace).items:
         state[f"pvc {c.metadata.name}"] = f"{c.spec.storage_class_name} {c.status.phase}"
     for n in core.list_node().items:

@@ -197,6 +197,29 @@ def _rollout_status(platform: KubernetesPlatform) -> None:
     platform.wait_rollout("backend")
 
 
+def _describe_quota(platform: KubernetesPlatform) -> None:
+    """``kubectl describe resourcequota -n trading-bot`` and the StatefulSet's pod events
+    (what says why the pod waits): not a runbook step, the investigation its gap needs."""
+    from kubernetes import client
+
+    lab = platform.lab
+    core: Any = client.CoreV1Api(lab.api)
+    lines = [
+        f"resourcequota {q.metadata.name}\thard={dict(q.spec.hard or {})}"
+        f"\tused={dict((q.status.used if q.status else None) or {})}"
+        for q in core.list_namespaced_resource_quota(lab.namespace).items
+    ]
+    events = core.list_namespaced_event(
+        lab.namespace, field_selector="involvedObject.kind=Pod"
+    ).items
+    lines += [
+        f"event {e.involved_object.name}\t{e.reason}\t{e.message}"
+        for e in events
+        if (e.involved_object.name or "").startswith("postgres")
+    ]
+    platform.save_evidence("quota-describe.txt", "\n".join(lines) + "\n")
+
+
 def _describe_claim(platform: KubernetesPlatform) -> None:
     """``kubectl get pvc``, ``describe pvc postgres-pvc`` (its events), ``get storageclass``."""
     from kubernetes import client
@@ -226,6 +249,8 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
     claim = ClaimPending()
     fault_of: Any = PodKill("backend", qty=3)  # the Fault protocol is typed for the Docker lab
     claim_fault: Any = claim
+    quota = ClaimPending(cause="quota")
+    quota_fault: Any = quota
     partition: Any = PolicyPartition()
     rollout: Any = BadRollout()
     node: Any = NodeNotReady()
@@ -272,6 +297,34 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             (),
             "postgres-pvc recreated on a StorageClass that does not exist: Pending, and so is "
             "postgres; the claim put back on the cluster's class",
+        ),
+        Drill(
+            "postgres-claim-over-quota",
+            "DatabaseDown",
+            quota_fault,
+            (WorkloadReady("postgres"),),  # type: ignore[arg-type]
+            (
+                Step(
+                    "kubectl get pvc; kubectl describe pvc postgres-pvc; kubectl get storageclass",
+                    _describe_claim,  # type: ignore[arg-type]
+                    "DatabaseDown resolution 2 (If Storage Issues: Check PVC status)",
+                ),
+                Step(
+                    "kubectl describe resourcequota -n trading-bot (not in the runbook)",
+                    _describe_quota,  # type: ignore[arg-type]
+                    "a gap: the runbook's storage steps stop at the storage class",
+                ),
+                Step(
+                    "raise the quota; recreate postgres-pvc (not in the runbook)",
+                    lambda p: quota.revert(p.lab),  # type: ignore[arg-type]
+                    "a gap: the runbook's storage steps stop at the storage class",
+                ),
+            ),
+            dbd,
+            (),
+            "a storage ResourceQuota below postgres-pvc's request: the claim is refused, "
+            "postgres waits Pending. The runbook's steps (check PVC, check storage class) find "
+            "no claim and no class problem: the quota steps are drillbook's, a runbook gap",
         ),
         Drill(
             "backend-policy-partitioned",

@@ -108,21 +108,38 @@ class PodKill:
         return None
 
 
+QUOTA = "drillbook-storage-quota"
+
+
 @dataclass(frozen=True)
 class ClaimPending:
-    """The StatefulSet's claim recreated on a StorageClass that does not exist (a deleted or
-    misspelled class): the claim stays Pending and so does the pod (the runbook's "If PVC is
-    pending, check storage class"). Revert recreates the claim as the manifests declare it, the
-    lab provides its volume, and the workload is scaled back."""
+    """The StatefulSet's storage made unavailable, so its pod stays Pending. ``cause``:
+
+    - ``missing-class``: the claim recreated on a StorageClass that does not exist (a deleted
+      or misspelled class): the claim stays Pending and so does the pod (the runbook's "If PVC
+      is pending, check storage class").
+    - ``quota``: a ResourceQuota on ``requests.storage`` below the claim's request, then the
+      claim recreated: the API server refuses it (exceeded quota), the pod waits for a claim
+      that does not exist. The runbook's storage steps do not cover this.
+
+    Revert removes the quota, recreates the claim as the manifests declare it, the lab
+    provides its volume, and the workload is scaled back."""
 
     workload: str = "postgres"
     claim: str = "postgres-pvc"
     missing_class: str = "fast-ssd"
     timeout_s: float = 60.0
+    cause: str = "missing-class"
     _saved: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.cause not in ("missing-class", "quota"):
+            raise ValueError(f"ClaimPending cause={self.cause!r}: expected missing-class or quota")
 
     @property
     def name(self) -> str:
+        if self.cause == "quota":
+            return f"{self.claim} refused by a storage ResourceQuota ({self.workload} Pending)"
         return f"{self.claim} on a missing StorageClass {self.missing_class!r} (Pending)"
 
     def _scale(self, lab: KubernetesLab, replicas: int) -> None:
@@ -147,6 +164,10 @@ class ClaimPending:
         raise LabError(f"{lab.name}: timed out after {self.timeout_s:g}s waiting for {what}")
 
     def _replace_claim(self, lab: KubernetesLab, storage_class: str) -> None:
+        self._remove_claim_and_volume(lab)
+        self._create_claim(lab, storage_class)
+
+    def _remove_claim_and_volume(self, lab: KubernetesLab) -> None:
         from kubernetes.client.exceptions import ApiException
 
         core, _ = _apis(lab)
@@ -165,6 +186,9 @@ class ClaimPending:
         with contextlib.suppress(ApiException):
             core.delete_persistent_volume(volume)  # Retain: released, never bound again
         self._until(lab, lambda: _absent_volume(core, volume), f"volume {volume} to go")
+
+    def _create_claim(self, lab: KubernetesLab, storage_class: str) -> None:
+        core, _ = _apis(lab)
         spec = self._saved["spec"]
         core.create_namespaced_persistent_volume_claim(
             lab.namespace,
@@ -192,31 +216,105 @@ class ClaimPending:
                 replicas=sts.spec.replicas,
             )
         self._scale(lab, 0)
-        self._replace_claim(lab, self.missing_class)
+        if self.cause == "quota":
+            self._over_quota(lab)
+        else:
+            self._replace_claim(lab, self.missing_class)
         self._scale(lab, int(self._saved["replicas"]))
 
-    def verify_active(self, lab: KubernetesLab) -> Check:
+    def _over_quota(self, lab: KubernetesLab) -> None:
+        """A quota below the claim's request, then the claim recreated: refused."""
+        from kubernetes.client.exceptions import ApiException
+
         core, _ = _apis(lab)
-        pvc = core.read_namespaced_persistent_volume_claim(self.claim, lab.namespace)
+        core.create_namespaced_resource_quota(
+            lab.namespace,
+            {
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": QUOTA},
+                "spec": {"hard": {"requests.storage": "1Mi"}},
+            },
+        )
+        self._remove_claim_and_volume(lab)
+        try:
+            self._create_claim(lab, str(self._saved["storage_class"]))
+        except ApiException as exc:
+            if exc.status != 403:
+                raise
+            self._saved["refused"] = _api_message(exc)
+        else:
+            raise LabError(
+                f"{lab.name}: the claim was admitted despite ResourceQuota {QUOTA}",
+                hint="is the ResourceQuota admission plugin enabled on this API server?",
+            )
+
+    def verify_active(self, lab: KubernetesLab) -> Check:
+        from kubernetes.client.exceptions import ApiException
+
+        core, _ = _apis(lab)
         phases = [p.status.phase for p in self._pods(lab)]
-        pending = pvc.status.phase == "Pending" and bool(phases) and set(phases) == {"Pending"}
+        pods_pending = bool(phases) and set(phases) == {"Pending"}
+        try:
+            pvc = core.read_namespaced_persistent_volume_claim(self.claim, lab.namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            refused = self._saved.get("refused", "")
+            return Check(pods_pending, f"no claim {self.claim} ({refused}); pods {phases}")
+        pending = pvc.status.phase == "Pending" and pods_pending
         return Check(
             pending,
             f"claim {pvc.status.phase} (class {pvc.spec.storage_class_name}); pods {phases}",
         )
 
     def revert(self, lab: KubernetesLab) -> None:
+        from kubernetes.client.exceptions import ApiException
+
         if "spec" not in self._saved:
             return
         core, _ = _apis(lab)
-        pvc = core.read_namespaced_persistent_volume_claim(self.claim, lab.namespace)
-        if pvc.spec.storage_class_name != self._saved["storage_class"]:
+        with contextlib.suppress(ApiException):  # 404: never made, or already raised/removed
+            core.delete_namespaced_resource_quota(QUOTA, lab.namespace)
+        try:
+            pvc = core.read_namespaced_persistent_volume_claim(self.claim, lab.namespace)
+            storage_class = pvc.spec.storage_class_name
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            storage_class = None
+        if storage_class != self._saved["storage_class"]:
             self._scale(lab, 0)
-            self._replace_claim(lab, str(self._saved["storage_class"]))
+            if storage_class is None:  # the quota's refusal: recreate it, once admission lets it
+                self._until(lab, lambda: self._try_create(lab), f"claim {self.claim} admitted")
+            else:
+                self._replace_claim(lab, str(self._saved["storage_class"]))
             lab.provide_volumes()
             self._scale(lab, int(self._saved["replicas"]))
         lab.wait_ready(self.timeout_s)
         self._saved.clear()
+
+    def _try_create(self, lab: KubernetesLab) -> bool:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self._create_claim(lab, str(self._saved["storage_class"]))
+        except ApiException as exc:
+            if exc.status == 403:  # the quota's removal not seen by admission yet
+                return False
+            raise
+        return True
+
+
+def _api_message(exc: Exception) -> str:
+    """The API server's own message of a refusal."""
+    import json
+
+    body = getattr(exc, "body", None)
+    try:
+        return str(json.loads(body)["message"]) if body else str(exc)
+    except (ValueError, KeyError, TypeError):
+        return str(exc)
 
 
 def _absent_volume(core: Any, name: str) -> bool:
