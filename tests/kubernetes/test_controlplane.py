@@ -129,3 +129,29 @@ def test_down_stops_every_process(tmp_path: Path) -> None:
     assert len(stopped) == 5
     assert not any(_running(pid) for pid in state.pids.values())
     assert not plane.root.exists()
+
+
+def test_down_all_removes_every_cluster_a_killed_run_left(tmp_path: Path) -> None:
+    """Clusters whose processes are gone (a test run killed with SIGKILL): `k8s down --all`
+    removes each, in a cache of its own (never the clusters of this test session)."""
+    import subprocess
+    import sys
+
+    from drillbook.environments.kubernetes import ControlPlaneState
+
+    for name in ("ghost-1", "ghost-2"):
+        root = tmp_path / "clusters" / name
+        root.mkdir(parents=True)
+        ControlPlaneState(name, pids={"etcd": 2**22 + 1}).save(root / "state.json")
+    env = {**os.environ, "DRILLBOOK_K8S_CACHE": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "drillbook", "k8s", "down", "--all"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 cluster(s) ['ghost-1', 'ghost-2']" in result.stdout
+    assert not list((tmp_path / "clusters").iterdir())

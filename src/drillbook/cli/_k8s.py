@@ -24,6 +24,11 @@ def register(sub: Any) -> None:
     up.set_defaults(handler=_up)
     down = verbs.add_parser("down", help="stop the cluster and remove its state")
     down.add_argument("--name", default="drillbook")
+    down.add_argument(
+        "--all",
+        action="store_true",
+        help="every local cluster (also those a killed test run or `run --env kubernetes` left)",
+    )
     down.set_defaults(handler=_down)
     status = verbs.add_parser("status", help="the cluster's processes, ports and kubeconfig")
     status.add_argument("--name", default="drillbook")
@@ -62,7 +67,17 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    _plane(args).down()
+    if not args.all:
+        _plane(args).down()
+        return 0
+    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
+
+    build = ControlPlaneBuild(default_cache())
+    root = build.cache / "clusters"
+    names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for name in names:
+        ControlPlane(build, name=name).down()
+    print(f"k8s down --all: {len(names)} cluster(s) {names if names else ''}".rstrip())
     return 0
 
 
