@@ -3,6 +3,7 @@ ready on the kwok nodes, provides the postgres claim its volume, and removes eve
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,18 @@ def test_the_stack_comes_up_on_the_control_plane_and_goes(control_plane: Path, a
         )
         assert pvc.status.phase == "Bound"
         assert lab.run_id
+        # a second `lab up` (another process) keeps the secrets the database was made with
+        core = client.CoreV1Api(api)
+
+        def digest() -> str:  # compared by digest: a failure must not print the values
+            data = core.read_namespaced_secret("trading-bot-secrets", "trading-bot").data
+            return hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()
+
+        before = digest()
+        again = KubernetesLab(control_plane)
+        again.start(timeout_s=120)
+        assert digest() == before
+        assert again.run_id == lab.run_id
     finally:
         removed = lab.stop()
     assert "namespace trading-bot" in removed

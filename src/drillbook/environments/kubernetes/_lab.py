@@ -123,7 +123,10 @@ class KubernetesLab:
 
     def start(self, timeout_s: float = 120) -> None:
         """Server-side apply every manifest (field manager ``drillbook``), then wait until each
-        Deployment and StatefulSet has all its replicas ready."""
+        Deployment and StatefulSet has all its replicas ready. Secrets already in the
+        namespace keep their values (a second ``lab up`` must not change the password of a
+        database that was initialised with the first)."""
+        self._adopt_live_secrets()
         self.apply(self.documents())
         self.provide_volumes()
         self.wait_ready(timeout_s)
@@ -361,6 +364,36 @@ class KubernetesLab:
             for s in apps.list_namespaced_stateful_set(self.namespace).items
         ]
         return sorted(found, key=lambda x: x[1])
+
+    def _adopt_live_secrets(self) -> None:
+        """Each ``${KEY}`` that is a whole value of a Secret already in the cluster takes the
+        value it has there."""
+        import base64
+
+        from kubernetes.client.exceptions import ApiException
+
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(self.api)
+        for path in sorted(self.manifests.glob("*.yaml")):
+            for doc in yaml.safe_load_all(path.read_text()):
+                if not isinstance(doc, dict) or doc.get("kind") != "Secret":
+                    continue
+                meta = doc.get("metadata") or {}
+                try:
+                    live = core.read_namespaced_secret(
+                        meta["name"], meta.get("namespace", self.namespace)
+                    )
+                except ApiException as exc:
+                    if exc.status == 404:
+                        continue
+                    raise
+                data = live.data or {}
+                for field_name, raw in (doc.get("stringData") or {}).items():
+                    whole = _PLACEHOLDER.fullmatch(str(raw))
+                    if whole and field_name in data:
+                        value = base64.b64decode(data[field_name]).decode()
+                        self._secret_values.setdefault(whole.group(1), value)
 
     def _secret(self, key: str) -> str:
         """A generated value per placeholder, the same everywhere in this lab; never printed."""
