@@ -68,3 +68,27 @@ def test_run_on_kubernetes_writes_a_report_and_leaves_no_residue(
     assert all(d["outcome"] == "passed" for d in drills.values())
     assert (run_dir / "junit.xml").exists()
     assert (run_dir / "evidence" / "rollout-history.txt").exists()
+
+
+def test_run_refuses_a_context_outside_the_lab_before_writing_anything(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        'clusters: [{name: p, cluster: {server: "https://10.0.0.1"}}]\n'
+        "contexts: [{name: prod-cluster, context: {cluster: p, user: u}}]\n"
+        "users: [{name: u, user: {}}]\ncurrent-context: prod-cluster\n"
+    )
+    report = tmp_path / "reports"
+    result = _drillbook(
+        "run",
+        "--env",
+        "kubernetes",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--report",
+        str(report),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "refusing context 'prod-cluster': not a lab context" in result.stderr
+    assert not report.exists()  # nothing written, nothing started, no request sent

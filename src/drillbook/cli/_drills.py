@@ -133,6 +133,19 @@ class _Tier:
         self.plane: Any = None
         self.lab: Any = None
 
+    def check(self) -> None:
+        """A lab cluster named by --kubeconfig/--context (or KUBECONFIG) is checked before
+        anything is written or started: a context outside the lab allow-list is refused."""
+        import os
+
+        if self.args.env != "kubernetes":
+            return
+        named = self.args.kubeconfig or self.args.context or os.environ.get("KUBECONFIG")
+        if named:
+            from drillbook.environments.kubernetes import KubernetesLab
+
+            self.lab = KubernetesLab(self.args.kubeconfig, self.args.context)
+
     def start(self) -> Any:
         say = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
         if self.args.env != "kubernetes":
@@ -140,8 +153,6 @@ class _Tier:
             print(f"lab {self.lab.name!r}", file=sys.stderr)
             self.lab.start(on_event=say)
             return self.lab
-        import os
-
         from drillbook.environments.kubernetes import (
             ControlPlane,
             ControlPlaneBuild,
@@ -149,11 +160,10 @@ class _Tier:
             default_cache,
         )
 
-        kubeconfig = self.args.kubeconfig
-        if kubeconfig is None and self.args.context is None and not os.environ.get("KUBECONFIG"):
+        if self.lab is None:  # no lab cluster named: a local control plane for the run
             self.plane = ControlPlane(ControlPlaneBuild(default_cache()), name=self.args.name)
             kubeconfig = self.plane.up(say=say)
-        self.lab = KubernetesLab(kubeconfig, self.args.context)
+            self.lab = KubernetesLab(kubeconfig, self.args.context)
         print(f"lab {self.lab.name!r}", file=sys.stderr)
         self.lab.start()
         return self.lab
@@ -205,6 +215,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"    budget: {b.measure} <= {b.seconds:g}s  ({b.source})")
         print(f"dry run: {len(drills)} drill(s), profile {profile.name}; nothing was touched")
         return 0
+    tier = _Tier(args)
+    tier.check()
     run_id = new_run_id()
     base = Path(args.report) / run_id
     handlers: list[RunEventHandler] = [
@@ -221,7 +233,6 @@ def _run(args: argparse.Namespace) -> int:
     )
     results: list[DrillResult] = []
     left: list[str] = []
-    tier = _Tier(args)
     try:
         tier.start()
         before = tier.state()
