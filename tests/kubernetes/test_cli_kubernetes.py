@@ -14,6 +14,15 @@ from support.labtools import cli_env
 
 pytestmark = pytest.mark.kubernetes
 
+DRILLS = (
+    "backend-pods-killed",
+    "postgres-claim-pending",
+    "postgres-claim-over-quota",
+    "backend-policy-partitioned",
+    "backend-bad-rollout",
+    "node-not-ready",
+)
+
 
 def _drillbook(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -29,14 +38,7 @@ def _drillbook(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[
 def test_list_names_every_kubernetes_drill() -> None:
     result = _drillbook("list", "--env", "kubernetes", timeout=60)
     assert result.returncode == 0, result.stderr
-    for name in (
-        "backend-pods-killed",
-        "postgres-claim-pending",
-        "postgres-claim-over-quota",
-        "backend-policy-partitioned",
-        "backend-bad-rollout",
-        "node-not-ready",
-    ):
+    for name in DRILLS:
         assert name in result.stdout
 
 
@@ -57,14 +59,7 @@ def test_run_on_kubernetes_writes_a_report_and_leaves_no_residue(
     [run_dir] = list(tmp_path.glob("2*"))
     journal = json.loads((run_dir / "journal.json").read_text())
     drills = {d["drill"]: d for d in journal["drills"]}
-    assert set(drills) == {
-        "backend-pods-killed",
-        "postgres-claim-pending",
-        "postgres-claim-over-quota",
-        "backend-policy-partitioned",
-        "backend-bad-rollout",
-        "node-not-ready",
-    }
+    assert set(drills) == set(DRILLS)
     assert all(d["outcome"] == "passed" for d in drills.values())
     assert (run_dir / "junit.xml").exists()
     assert (run_dir / "evidence" / "rollout-history.txt").exists()

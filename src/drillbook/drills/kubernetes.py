@@ -13,7 +13,7 @@ from typing import Any
 
 from drillbook.drills._budgets import budgets_for
 from drillbook.drills._model import Drill, Step
-from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform
+from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform, node_ready
 from drillbook.faults.kubernetes import (
     BadRollout,
     ClaimPending,
@@ -63,22 +63,8 @@ class RolloutComplete:
         return f"{self.app}: rollout complete"
 
     def check(self, lab: KubernetesLab) -> Check:
-        from kubernetes import client
-
-        apps: Any = client.AppsV1Api(lab.api)
-        d = apps.read_namespaced_deployment(self.app, lab.namespace)
-        st, want = d.status, d.spec.replicas or 0
-        done = (
-            (st.observed_generation or 0) >= d.metadata.generation
-            and (st.updated_replicas or 0) == want
-            and (st.replicas or 0) == want
-            and (st.available_replicas or 0) == want
-        )
-        return Check(
-            done,
-            f"{st.updated_replicas or 0}/{want} updated, {st.available_replicas or 0} "
-            f"available, {st.replicas or 0} in all",
-        )
+        done, detail = lab.rollout(self.app)
+        return Check(done, detail)
 
 
 @dataclass(frozen=True)
@@ -96,11 +82,7 @@ class OnReadyNodes:
         from kubernetes import client
 
         core: Any = client.CoreV1Api(lab.api)
-        ready = {
-            n.metadata.name
-            for n in core.list_node().items
-            if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
-        }
+        ready = {n.metadata.name for n in core.list_node().items if node_ready(n) == "True"}
         pods = core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
         stranded = [
             f"{p.metadata.name} on {p.spec.node_name}"
@@ -177,8 +159,7 @@ def _drain_not_ready(platform: KubernetesPlatform) -> None:
     core: Any = client.CoreV1Api(platform.lab.api)
     drained = []
     for n in core.list_node().items:
-        ready = next((c.status for c in n.status.conditions or [] if c.type == "Ready"), "?")
-        if ready != "True":
+        if node_ready(n) != "True":
             evicted = platform.drain(n.metadata.name)
             drained.append(f"{n.metadata.name}: evicted {', '.join(evicted) or 'nothing'}")
     platform.save_evidence("drain.txt", "\n".join(drained or ["no node NotReady"]) + "\n")

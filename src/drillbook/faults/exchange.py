@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drillbook.environments.docker import DockerLab
+from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import LabError
 from drillbook.waiting import Check
 from fake_exchange.client import AdminClient, AdminError
@@ -36,20 +36,11 @@ def _active(lab: DockerLab, kind: str) -> Check:
 def _bot_view(lab: DockerLab, exchanges: tuple[str, ...]) -> str:
     """What the backend's /health says of each exchange (up, backing off): the other half of
     a fault's evidence, for the message when it does not take effect."""
-    import json
-    import urllib.error
-    import urllib.request
-
-    url = lab.services()["backend"].endpoint("health").url + "/health"
     try:
-        try:
-            with urllib.request.urlopen(url, timeout=2.0) as resp:
-                health = json.loads(resp.read())
-        except urllib.error.HTTPError as exc:  # 503 still carries the body
-            health = json.loads(exc.read())
+        _, health = DockerPlatform(lab).http_call("backend", "health", "/health", timeout_s=2)
         deps = health["dependencies"]
         return "; ".join(f"{e}: {deps.get(e)}" for e in exchanges)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, KeyError, TypeError) as exc:
         return f"GET /health: {type(exc).__name__}: {exc}"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from drillbook.environments.kubernetes import KubernetesLab
+from drillbook.environments.kubernetes import KubernetesLab, node_ready
 from drillbook.errors import LabError
 from drillbook.waiting import Check
 
@@ -398,10 +398,6 @@ class PolicyPartition:
         self._saved.clear()
 
 
-def _ready(node: Any) -> str:
-    return next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
-
-
 @dataclass(frozen=True)
 class NodeNotReady:
     """A node that runs ``app`` (and none of ``spare``, whose single replica could not move)
@@ -452,7 +448,7 @@ class NodeNotReady:
 
     def verify_active(self, lab: KubernetesLab) -> Check:
         core, _ = _apis(lab)
-        ready = _ready(core.read_node(self.node))
+        ready = node_ready(core.read_node(self.node))
         pods = core.list_namespaced_pod(
             lab.namespace,
             label_selector=f"app={self.app}",
@@ -471,7 +467,7 @@ class NodeNotReady:
         self._label(lab, None)
         core.patch_node(self.node, {"spec": {"unschedulable": None}})
         deadline = time.monotonic() + self.timeout_s
-        while _ready(core.read_node(self.node)) != "True":
+        while node_ready(core.read_node(self.node)) != "True":
             if time.monotonic() > deadline:
                 raise LabError(f"{self.node} not Ready {self.timeout_s:g}s after the revert")
             time.sleep(0.25)

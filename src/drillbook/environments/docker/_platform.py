@@ -177,15 +177,24 @@ class DockerPlatform:
             return list(cur.fetchall()) if cur.description else []
 
     def http_call(
-        self, service: str, port: str, path: str, *, method: str = "GET", body: Any = None
+        self,
+        service: str,
+        port: str,
+        path: str,
+        *,
+        method: str = "GET",
+        body: Any = None,
+        timeout_s: float = 10.0,
     ) -> tuple[int, Any]:
+        """``service``'s ``port`` at ``path``: (status, the JSON body, or the text when it is
+        not JSON). An error status still returns its body (a 503 /health says why)."""
         url = self.lab.services()[service].endpoint(port).url + path
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:  # loopback only
+            with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # loopback only
                 raw, status = resp.read().decode(), int(resp.status)
         except urllib.error.HTTPError as exc:
             raw, status = exc.read().decode(), exc.code

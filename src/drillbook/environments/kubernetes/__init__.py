@@ -7,7 +7,12 @@ from drillbook.environments.kubernetes._controlplane import (
     ControlPlane,
     ControlPlaneState,
 )
-from drillbook.environments.kubernetes._lab import MANIFESTS, KubernetesLab, allowed_context
+from drillbook.environments.kubernetes._lab import (
+    MANIFESTS,
+    KubernetesLab,
+    allowed_context,
+    node_ready,
+)
 from drillbook.environments.kubernetes._platform import KubernetesPlatform, NeedsRealNode
 
 __all__ = [
@@ -23,4 +28,5 @@ __all__ = [
     "NeedsRealNode",
     "allowed_context",
     "default_cache",
+    "node_ready",
 ]

@@ -312,6 +312,26 @@ class KubernetesLab:
             )
         return rows
 
+    def rollout(self, deployment: str) -> tuple[bool, str]:
+        """Whether Deployment ``deployment``'s rollout is complete (what ``kubectl rollout
+        status`` waits for: the newest template on every replica, all available, nothing old
+        left), and what it stands at."""
+        from kubernetes import client
+
+        apps: Any = client.AppsV1Api(self.api)
+        d = apps.read_namespaced_deployment(deployment, self.namespace)
+        st, want = d.status, d.spec.replicas or 0
+        done = (
+            (st.observed_generation or 0) >= d.metadata.generation
+            and (st.updated_replicas or 0) == want
+            and (st.replicas or 0) == want
+            and (st.available_replicas or 0) == want
+        )
+        return done, (
+            f"{st.updated_replicas or 0}/{want} updated, {st.available_replicas or 0} "
+            f"available, {st.replicas or 0} in all"
+        )
+
     def reachable(self, src: str, dst: str, port: int, protocol: str = "TCP") -> tuple[bool, str]:
         """Whether the NetworkPolicies in the API let pods of workload ``src`` reach pods of
         ``dst`` on ``port`` (evaluated as a policy-enforcing CNI does; see ``_netpol``)."""
@@ -400,6 +420,11 @@ class KubernetesLab:
         if key not in self._secret_values:
             self._secret_values[key] = _secrets.token_urlsafe(18)
         return self._secret_values[key]
+
+
+def node_ready(node: Any) -> str:
+    """A Node's Ready condition: "True", "False", or "Unknown" (also when it has none)."""
+    return next((c.status for c in node.status.conditions or [] if c.type == "Ready"), "Unknown")
 
 
 def _reason(exc: Exception) -> str:

@@ -197,25 +197,13 @@ class KubernetesPlatform:
         ready and available, nothing old left."""
         import time
 
-        apps, ns = self._apps(), self.lab.namespace
         deadline = time.monotonic() + timeout_s
-        detail = ""
-        while time.monotonic() < deadline:
-            d = apps.read_namespaced_deployment(service, ns)
-            st, want = d.status, d.spec.replicas or 0
-            done = (
-                (st.observed_generation or 0) >= d.metadata.generation
-                and (st.updated_replicas or 0) == want
-                and (st.replicas or 0) == want
-                and (st.available_replicas or 0) == want
-            )
-            if done:
-                return
-            detail = (
-                f"{st.updated_replicas or 0} of {want} updated, {st.available_replicas or 0} "
-                f"available, {st.replicas or 0} in all"
-            )
+        done, detail = self.lab.rollout(service)
+        while not done and time.monotonic() < deadline:
             time.sleep(0.25)
+            done, detail = self.lab.rollout(service)
+        if done:
+            return
         raise LabError(f"rollout of {service} not finished after {timeout_s:g}s: {detail}")
 
     # -- nodes ----------------------------------------------------------------------------
