@@ -1,0 +1,1 @@
+"""Runbook regression checks: every command and query in the runbook, executed and checked."""

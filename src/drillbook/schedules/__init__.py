@@ -1,0 +1,1 @@
+"""Randomized fault schedules: Hypothesis-generated sequences of faults with invariants."""
