@@ -30,16 +30,8 @@ NOTICE = "Scheduled maintenance in 24 hours"
 
 
 def _health(lab: DockerLab) -> tuple[int, dict[str, Any]]:
-    import json
-    import urllib.error
-    import urllib.request
-
-    url = lab.services()["backend"].endpoint("health").url + "/health"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:  # loopback only
-            return resp.status, dict(json.loads(resp.read()))
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(json.loads(exc.read()))
+    status, body = DockerPlatform(lab).http_call("backend", "health", "/health", timeout_s=2)
+    return status, dict(body)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ with every secret value redacted.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,15 +40,8 @@ def _sql(lab: DockerLab, query: str, params: tuple[object, ...] = ()) -> list[tu
 
 
 def _health(lab: DockerLab) -> dict[str, Any]:
-    import urllib.error
-    import urllib.request
-
-    url = lab.services()["backend"].endpoint("health").url + "/health"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:  # loopback only
-            return dict(json.loads(resp.read()))
-    except urllib.error.HTTPError as exc:  # 503 still carries the body
-        return dict(json.loads(exc.read()))
+    # a 503 still carries the body
+    return dict(DockerPlatform(lab).http_call("backend", "health", "/health", timeout_s=2)[1])
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from drillbook.environments._health import look
-from drillbook.environments.docker import DockerLab
+from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.environments.services import service as service_spec
 from drillbook.errors import LabError
 from drillbook.registry import Registry
@@ -132,16 +132,10 @@ class ExchangeConnected:
         return f"backend connected to {self.exchange}"
 
     def check(self, lab: DockerLab) -> Check:
-        import urllib.error
-
         try:
-            url = lab.services()["backend"].endpoint("health").url + "/health"
-            try:
-                health = _get_json(url, self.timeout_s)
-            except urllib.error.HTTPError as exc:  # 503 still carries the body
-                import json
-
-                health = json.loads(exc.read())
+            _, health = DockerPlatform(lab).http_call(
+                "backend", "health", "/health", timeout_s=self.timeout_s
+            )  # a 503 still carries the body
             assert isinstance(health, dict)
             dep = health["dependencies"][self.exchange]
         except Exception as exc:
