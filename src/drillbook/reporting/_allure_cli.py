@@ -35,7 +35,11 @@ class AllureCommandLine:
     missing, ConfigError when the results are not there."""
 
     def __init__(self, executable: str | None = None) -> None:
-        self.executable = self._find(executable or os.environ.get("DRILLBOOK_ALLURE"))
+        self.given = executable or os.environ.get("DRILLBOOK_ALLURE")
+
+    @property
+    def executable(self) -> Path:
+        return self._find(self.given)
 
     @staticmethod
     def _find(given: str | None) -> Path:
@@ -80,10 +84,11 @@ class AllureCommandLine:
                 f"{results}: no Allure results (*-result.json) there",
                 hint="drillbook run writes them under reports/<run-id>/allure-results/",
             )
+        executable = self.executable
         self.java()
         try:
             done = subprocess.run(
-                [str(self.executable), "generate", "--clean", str(results), "-o", str(output)],
+                [str(executable), "generate", "--clean", str(results), "-o", str(output)],
                 capture_output=True,
                 text=True,
                 timeout=timeout_s,
@@ -97,6 +102,6 @@ class AllureCommandLine:
             tail = (done.stderr or done.stdout).strip().splitlines()[-10:]
             raise DrillbookError(
                 f"allure generate failed (exit {done.returncode}): " + " | ".join(tail),
-                hint=f"run it by hand: {self.executable} generate {results} -o {output}",
+                hint=f"run it by hand: {executable} generate {results} -o {output}",
             )
         return output

@@ -34,6 +34,17 @@ __all__ = [
 ]
 
 
+# the SLA table in the order an incident unfolds; stage windows close before recovery
+_ORDER = {
+    "time_to_detect": 0,
+    "time_to_alert": 1,
+    "time_to_respond": 2,
+    "window": 3,
+    "time_to_recover": 4,
+    "time_to_clear": 5,
+}
+
+
 @dataclass(frozen=True)
 class MarkView:
     phase: str
@@ -126,7 +137,7 @@ class DrillView:
     def sla_rows(self) -> list[SlaRow]:
         breaches = {b.measure: b for b in self.breaches}
         rows = []
-        for b in self.budgets:
+        for b in sorted(self.budgets, key=lambda b: _ORDER.get(b.measure.partition(":")[0], 9)):
             breach = breaches.get(b.measure)
             observed = self.measured.get(b.measure)
             if breach is not None:
