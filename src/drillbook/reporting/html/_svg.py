@@ -248,11 +248,14 @@ class _Timeline:
             self.out.append(_band(x0, self.y + 2, x1 - x0, 11, color, tip=tip))
             duration = "" if bar.end_s is None else f"  {_fmt(bar.end_s - bar.start_s)}s"
             text = bar.name + (" (skipped)" if bar.skipped else "")
-            text = (text if len(text) <= 60 else text[:59] + "…") + duration
-            if x1 + 6 + _text_w(text) <= WIDTH - RIGHT:
-                tx, anchor = x1 + 6, "start"
-            else:
-                tx, anchor = x0 - 6, "end"
+            # right of the bar, else left of it; shortened to the room on the roomier side
+            right, left = WIDTH - RIGHT - (x1 + 6), x0 - 6 - 4
+            room = right if right >= _text_w(text + duration) or right >= left else left
+            tx, anchor = (x1 + 6, "start") if room == right else (x0 - 6, "end")
+            fits = max(int(room / CHAR_W) - len(duration), 8)
+            text = (
+                text if len(text) <= min(fits, 60) else text[: min(fits, 60) - 1] + "…"
+            ) + duration
             self.out.append(
                 f'<text x="{tx:.1f}" y="{self.y + 11:.1f}" font-size="11" text-anchor="{anchor}" '
                 f'fill="{COLORS["text"]}">{escape(text)}</text>'
