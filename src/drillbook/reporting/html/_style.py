@@ -35,7 +35,7 @@ table.grid th { text-align:left; font-size:11px; text-transform:uppercase; lette
         color:var(--muted); border-bottom:2px solid var(--line); padding:6px 8px; }
 table.grid td { border-bottom:1px solid var(--line); padding:6px 8px; vertical-align:top; }
 table.small td { font-size:12px; padding:3px 8px; }
-td.num { white-space:nowrap; font-variant-numeric:tabular-nums; }
+td.num, td.nowrap { white-space:nowrap; font-variant-numeric:tabular-nums; }
 td.source { color:var(--muted); font-size:12px; max-width:420px; }
 td.verdict { font-weight:700; text-align:center; border-radius:4px; width:90px; }
 td.verdict.pass { color:var(--ok); background:#e8f6ee; }

@@ -14,7 +14,7 @@ from html import escape
 from drillbook.reporting.html._model import DrillView, MarkView, deadlines, step_bars
 from drillbook.sla import Phase
 
-__all__ = ["COLORS", "FONT", "PHASE_LABELS", "timeline_svg"]
+__all__ = ["COLORS", "FONT", "PHASE_LABELS", "nice_step", "timeline_svg"]
 
 WIDTH = 1000
 LEFT, RIGHT = 118, 28
@@ -77,7 +77,7 @@ def _lanes(spans: Sequence[tuple[float, float]], gap: float = 8.0) -> list[int]:
     return lanes
 
 
-def _nice_step(span: float) -> float:
+def nice_step(span: float) -> float:
     raw = span / 8
     magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
@@ -287,7 +287,7 @@ class _Timeline:
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
             f'stroke="{COLORS["muted"]}" stroke-width="1"/>'
         )
-        step = _nice_step(self.t_max - self.t_min)
+        step = nice_step(self.t_max - self.t_min)
         tick = math.ceil((self.t_min - self.t0) / step) * step
         while tick + self.t0 <= self.t_max:
             xt = self.x(tick + self.t0)

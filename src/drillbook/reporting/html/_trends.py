@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from html import escape
@@ -10,7 +11,7 @@ from drillbook.reporting._history import RunRecord
 from drillbook.reporting._trends import MEASURES, Point, Regression, TrendPolicy, series
 from drillbook.reporting.html._page import svg_data_uri
 from drillbook.reporting.html._style import CSS, IMAGE_CHECK_JS
-from drillbook.reporting.html._svg import COLORS, FONT
+from drillbook.reporting.html._svg import COLORS, FONT, nice_step
 
 __all__ = ["render_trends", "trend_svg"]
 
@@ -42,7 +43,7 @@ def trend_svg(
         f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold" fill="{COLORS["text"]}">'
         f"{escape(drill)}</text>"
     ]
-    step = max(top / 5, 0.1)
+    step = nice_step(top * 8 / 5)  # about five grid lines
     tick = 0.0
     while tick <= top:
         out.append(
@@ -83,14 +84,16 @@ def trend_svg(
                 f'<text x="{x(i):.1f}" y="{TOP + plot_h + 14}" font-size="12" text-anchor="middle"'
                 f' fill="{COLORS["bad"]}" font-weight="bold">✕</text>'
             )
-    every = max(1, n // 8)
-    for i, p in enumerate(points):
-        if i % every == 0 or i == n - 1:
-            label = (p.started or p.run_id)[5:16].replace("T", " ")
-            out.append(
-                f'<text x="{x(i):.1f}" y="{H - 10}" font-size="10" text-anchor="middle" '
-                f'fill="{COLORS["muted"]}">{escape(label)}</text>'
-            )
+    # date labels about 80 px apart, the latest run's always among them
+    every = max(1, math.ceil(n * 80 / plot_w))
+    shown = list(range(n - 1, -1, -every))[::-1]
+    for i in shown:
+        label = (points[i].started or points[i].run_id)[5:16].replace("T", " ")
+        lx = min(max(x(i), LEFT + 34), W - RIGHT - 34)
+        out.append(
+            f'<text x="{lx:.1f}" y="{H - 10}" font-size="10" text-anchor="middle" '
+            f'fill="{COLORS["muted"]}">{escape(label)}</text>'
+        )
     legend = (
         f'<circle cx="{W - 330}" cy="14" r="4" fill="{_LINE["mttd"]}"/>'
         f'<text x="{W - 322}" y="18" font-size="11" fill="{COLORS["muted"]}">time to detect</text>'
@@ -113,7 +116,8 @@ def render_trends(
     by_drill = series(history)
     rows = "".join(
         f'<tr class="regression" data-drill="{escape(r.drill)}" data-measure="{r.measure}">'
-        f"<td>{escape(r.drill)}</td><td>{escape(r.measure)}</td><td>{escape(r.describe())}</td>"
+        f"<td class=nowrap>{escape(r.drill)}</td><td>{escape(r.measure)}</td>"
+        f"<td>{escape(r.describe())}</td>"
         "</tr>"
         for r in regressions
     )
