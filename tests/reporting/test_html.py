@@ -178,3 +178,59 @@ def test_a_missing_journal_says_what_to_pass(tmp_path: Path) -> None:
     (tmp_path / "journal.json").write_text("{\n  nope")
     with pytest.raises(ConfigError, match=r"journal\.json:2: not valid JSON"):
         load_run(tmp_path)
+
+
+def test_a_drill_that_never_reached_steady_state_renders(tmp_path: Path) -> None:
+    path = _journal(tmp_path)
+    data = load(path)
+    data["drills"].append(
+        {
+            "drill": "never-steady",
+            "alert": "TradingBotDown",
+            "outcome": "failed",
+            "error": "WaitTimeout: steady state before the drill",
+            "wall_s": 30.0,
+            "measured_s": {},
+            "steps_s": {},
+            "budgets": [{"measure": "time_to_recover", "seconds": 90, "source": "ci"}],
+            "breaches": [],
+            "timeline": [],
+            "health": [],
+            "reverted": False,
+            "steady_after": False,
+        }
+    )
+    path.write_text(json.dumps(data))
+    page = write_run_html(path.parent).read_text()
+    assert len(_svgs(page)) == 3
+    section = page[page.index('data-drill="never-steady"') :]
+    assert 'data-verdict="not reached"' in section
+    assert "no runbook steps ran" in section
+
+
+def test_the_handler_writes_the_page_and_never_raises(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drillbook.reporting import HtmlReport, JsonJournal
+
+    journal = JsonJournal(tmp_path, "run-h", "ci")
+    journal.data = load(_journal(tmp_path))
+    report = HtmlReport(journal)
+    report.run_finished([])
+    assert report.path == tmp_path / "run-h" / "index.html"
+    assert report.path.read_text().count('<img class="timeline"') == 2
+    journal.data["drills"][0]["budgets"] = "not a list"
+    report.run_finished([])  # the run's teardown comes after it: a report bug must not stop it
+    assert report.path is None
+    err = capsys.readouterr().err
+    assert "HTML report not written" in err
+    assert "drillbook report html" in err
+
+
+def test_public_names_resolve() -> None:
+    import drillbook.reporting
+    import drillbook.reporting.html
+
+    for module in (drillbook.reporting, drillbook.reporting.html):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, name

@@ -63,8 +63,10 @@ class HtmlReport(RunEventHandler):
         try:
             data = json.loads(json.dumps(self.journal.data, default=str))
             run = run_from_data(data, str(self.journal.path))
+            page = render_run(run, evidence_of(run_dir))
+            run_dir.mkdir(parents=True, exist_ok=True)
             self.path = run_dir / "index.html"
-            self.path.write_text(render_run(run, evidence_of(run_dir)))
+            self.path.write_text(page)
         except Exception as exc:  # the run's teardown comes after: a report bug must not stop it
             self.path = None
             print(
