@@ -234,3 +234,16 @@ def test_public_names_resolve() -> None:
     for module in (drillbook.reporting, drillbook.reporting.html):
         for name in module.__all__:
             assert getattr(module, name) is not None, name
+
+
+def test_the_lab_residue_is_shown(tmp_path: Path) -> None:
+    path = _journal(tmp_path)
+    page = write_run_html(path.parent).read_text()
+    assert "not checked" in page
+    (path.parent / "residue.json").write_text(json.dumps({"residue": []}))
+    assert '<div class="value ok">none</div>' in write_run_html(path.parent).read_text()
+    change = "service backend env API_RATE_LIMIT_DELAY: absent -> '1000'"
+    (path.parent / "residue.json").write_text(json.dumps({"residue": [change]}))
+    page = write_run_html(path.parent).read_text()
+    assert '<div class="value bad">1 change(s)</div>' in page
+    assert "API_RATE_LIMIT_DELAY: absent -&gt; &#x27;1000&#x27;" in page

@@ -16,7 +16,7 @@ from drillbook.reporting.html._model import (
     load_run,
     run_from_data,
 )
-from drillbook.reporting.html._page import evidence_of, render_run
+from drillbook.reporting.html._page import evidence_of, render_run, residue_of
 from drillbook.reporting.html._svg import timeline_svg
 from drillbook.reporting.html._trends import render_trends, trend_svg
 from drillbook.reporting.journal import JsonJournal
@@ -46,7 +46,7 @@ def write_run_html(run_dir: Path, output: Path | None = None) -> Path:
     run = load_run(run_dir)
     path = Path(output) if output else run_dir / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_run(run, evidence_of(run_dir)))
+    path.write_text(render_run(run, evidence_of(run_dir), residue_of(run_dir)))
     return path
 
 
@@ -63,7 +63,7 @@ class HtmlReport(RunEventHandler):
         try:
             data = json.loads(json.dumps(self.journal.data, default=str))
             run = run_from_data(data, str(self.journal.path))
-            page = render_run(run, evidence_of(run_dir))
+            page = render_run(run, evidence_of(run_dir), residue_of(run_dir))
             run_dir.mkdir(parents=True, exist_ok=True)
             self.path = run_dir / "index.html"
             self.path.write_text(page)

@@ -4,6 +4,7 @@ data URIs, evidence inlined), readable offline and from a CI artifact."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import statistics
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from drillbook.reporting.html._style import CSS, IMAGE_CHECK_JS
 from drillbook.reporting.html._svg import timeline_svg
 from drillbook.sla import Phase
 
-__all__ = ["Evidence", "evidence_of", "render_run", "svg_data_uri"]
+__all__ = ["Evidence", "evidence_of", "render_run", "residue_of", "svg_data_uri"]
 
 INLINE_LIMIT = 32_000  # characters of one evidence file shown inline; the file is linked
 
@@ -74,7 +75,21 @@ def _window(drill: DrillView) -> tuple[float, float] | None:
     return (min(walls) - 1.0, max(walls) + 1.0) if walls else None
 
 
-def render_run(run: RunView, evidence: list[Evidence] | None = None) -> str:
+def residue_of(run_dir: Path | None) -> list[str] | None:
+    """What the run's residue check found (residue.json), None when it did not run."""
+    path = None if run_dir is None else Path(run_dir) / "residue.json"
+    if path is None or not path.is_file():
+        return None
+    try:
+        found = json.loads(path.read_text()).get("residue")
+    except (json.JSONDecodeError, AttributeError):
+        return [f"{path.name} is not readable JSON"]
+    return [str(line) for line in found] if isinstance(found, list) else None
+
+
+def render_run(
+    run: RunView, evidence: list[Evidence] | None = None, residue: list[str] | None = None
+) -> str:
     """The whole page. Every text from the journal is escaped; evidence is shown as written."""
     evidence = evidence or []
     windows = [(d, _window(d)) for d in run.drills]
@@ -99,7 +114,7 @@ def render_run(run: RunView, evidence: list[Evidence] | None = None) -> str:
         f"<style>{CSS}</style></head>",
         f'<body data-run="{escape(run.run_id)}">',
         '<header><div class="brand">drillbook</div>',
-        f"<h1>Run {escape(run.run_id)} {_pill('passed' if verdict else 'breached')}</h1>",
+        f"<h1>Run {escape(run.run_id)} {_pill('passed' if verdict else 'failed')}</h1>",
         f'<div class="meta">profile <b>{escape(run.profile or "?")}</b> · started '
         f"{escape(run.started or '?')} · finished {escape(run.finished or 'not finished')}</div>",
         "</header><main>",
@@ -112,6 +127,15 @@ def render_run(run: RunView, evidence: list[Evidence] | None = None) -> str:
         ),
         _card("median time to recover", _s(statistics.median(mttrs)) if mttrs else "-", ""),
         _card("wall time", _s(sum(d.wall_s for d in run.drills)), ""),
+        _card(
+            "lab residue",
+            "not checked"
+            if residue is None
+            else f"{len(residue)} change(s)"
+            if residue
+            else "none",
+            "" if residue is None else "bad" if residue else "ok",
+        ),
         '<div class="card"><div class="label">timelines</div>'
         '<div id="image-check" class="check">checking images…</div></div>',
         "</section>",
@@ -119,6 +143,12 @@ def render_run(run: RunView, evidence: list[Evidence] | None = None) -> str:
     ]
     for i, drill in enumerate(run.drills):
         parts.append(_drill(drill, by_drill.get(i, [])))
+    if residue:
+        items = "".join(f"<li><code>{escape(line)}</code></li>" for line in residue)
+        parts.append(
+            '<section class="drill"><h2>Lab residue</h2><p>The drills left the lab changed '
+            f"(compared with the state before the first drill):</p><ul>{items}</ul></section>"
+        )
     if unplaced:
         parts.append('<section class="drill"><h2>Run evidence</h2>')
         parts.append(_evidence(unplaced))
