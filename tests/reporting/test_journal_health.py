@@ -105,3 +105,16 @@ def test_the_runner_reports_health_and_the_journal_keeps_its_transitions(tmp_pat
     failing_from = entry["health"][1]["t_s"]
     assert active <= failing_from <= detected + 0.01
     assert entry["health"][0]["t_s"] == 0.0
+
+
+def test_the_last_poll_closes_the_band() -> None:
+    log = HealthLog()
+    log.reset("d")
+    for at, ok in [(10.0, True), (11.0, False), (13.0, True), (14.0, True), (17.5, True)]:
+        log.add("d", at, ok, "x")
+    assert [(h["t_s"], h["ok"]) for h in log.transitions("d", t0=10.0)] == [
+        (0.0, True),
+        (1.0, False),
+        (3.0, True),
+        (7.5, True),
+    ]
