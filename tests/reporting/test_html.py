@@ -140,6 +140,12 @@ def test_game_day_notes_and_roles_are_rendered(tmp_path: Path) -> None:
     assert page.index("alert seen") < page.index("paged &lt;on-call&gt;")  # in time order
     assert "T+0.5 s" in page  # 1.5 s after the first mark, the fault took effect at 1 s
     assert "<dt>incident commander</dt><dd>alice</dd>" in page
+    notes = [
+        t.text
+        for t in _svgs(page)[0].iter(f"{SVG}text")
+        if t.attrib.get("fill") == "#8a5a00"  # the timeline's notes row
+    ]
+    assert notes == ["bob: alert seen", "alice: paged <on-call>"]
 
 
 def test_evidence_is_inlined_escaped_and_placed_with_its_drill(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ COLORS = {
     "grid": "#e6e9ee",
     "text": "#1f2933",
     "muted": "#616e7c",
+    "note": "#8a5a00",
 }
 
 PHASE_LABELS = {
@@ -130,6 +131,7 @@ class _Timeline:
         self._fault()
         self._health()
         self._phases()
+        self._notes()
         self._steps()
         self._deadlines(deadline_top, fault_y)
         self._axis()
@@ -234,6 +236,30 @@ class _Timeline:
                 f"{_label(text)}</text>"
             )
         self.y = y + 18 + (max(lanes, default=0) + 1) * LANE_H + 6
+
+    def _notes(self) -> None:
+        """Game-day notes as flags with who wrote them and the start of the text."""
+        if not self.drill.notes:
+            return
+        y = self.y
+        self.out.append(_row_label("notes", y + 11))
+        notes = sorted(self.drill.notes, key=lambda n: n.t_s)
+        texts = [f"{n.by}: {n.text}" if n.by else n.text for n in notes]
+        texts = [t if len(t) <= 34 else t[:33] + "…" for t in texts]
+        spans = []
+        for n, text in zip(notes, texts, strict=True):
+            x0 = min(max(self.x(n.t_s), LEFT), WIDTH - RIGHT - _text_w(text) - 10)
+            spans.append((x0, x0 + _text_w(text) + 10))
+        lanes = _lanes(spans, gap=6)
+        for n, text, (x0, _), lane in zip(notes, texts, spans, lanes, strict=True):
+            xn, ly = self.x(n.t_s), y + 11 + lane * LANE_H
+            self.out.append(
+                f'<path d="M{xn:.1f},{ly - 9:.1f} l5,4 l-5,4 z" fill="{COLORS["note"]}">'
+                f"<title>{escape(n.by)}: {escape(n.text)}</title></path>"
+                f'<text x="{x0 + 8:.1f}" y="{ly:.1f}" font-size="11" fill="{COLORS["note"]}">'
+                f"{escape(text)}</text>"
+            )
+        self.y = y + (max(lanes, default=0) + 1) * LANE_H + 8
 
     def _steps(self) -> None:
         bars = step_bars(self.drill)
