@@ -91,3 +91,9 @@ def test_missing_allure_is_named_with_a_hint(
     monkeypatch.setattr("drillbook.reporting._allure_cli.project_tools", lambda: [tmp_path / "x"])
     with pytest.raises(DrillbookError, match=r"(?s)not installed.*Hint: run .ci/bootstrap"):
         _ = AllureCommandLine().executable
+
+
+def test_the_run_and_profile_go_to_the_environment_widget(tmp_path: Path) -> None:
+    AllureResults(tmp_path / "allure-results", "ci").run_started("run-7", "ci")
+    props = (tmp_path / "allure-results" / "environment.properties").read_text().splitlines()
+    assert {"run_id=run-7", "profile=ci"} <= set(props)

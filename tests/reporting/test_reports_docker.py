@@ -103,3 +103,5 @@ def test_allure_renders_the_phases_as_steps_with_the_timeline(
     body = (output / "data" / "attachments" / svg["source"]).read_text()
     assert body.startswith("<svg")
     assert "backend-killed" in body
+    environment = json.loads((output / "widgets" / "environment.json").read_text())
+    assert {"name": "run_id", "values": [journal["run_id"]]} in environment

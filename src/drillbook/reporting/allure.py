@@ -44,6 +44,13 @@ class AllureResults(RunEventHandler):
         self.profile = profile
         self.health_log = HealthLog()
 
+    def run_started(self, run_id: str, profile: str) -> None:
+        # the report's Environment widget: which run and profile these results are
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "environment.properties").write_text(
+            f"run_id={run_id}\nprofile={profile}\nframework=drillbook\n"
+        )
+
     def drill_started(self, drill: DrillLike) -> None:
         self.health_log.reset(drill.name)
 
