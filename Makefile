@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PROFILE ?= ci
 REPORTS ?= reports
 
-.PHONY: bootstrap bootstrap-k8s drill test lint unit bench bench-k8s clean
+.PHONY: bootstrap bootstrap-k8s bootstrap-test bootstrap-reports drill test lint unit bench bench-k8s clean allure trends
 
 bootstrap:
 	@bash .ci/bootstrap
@@ -12,12 +12,19 @@ bootstrap:
 bootstrap-k8s:
 	@bash .ci/bootstrap --k8s
 
+# what the test command needs: the control plane and the report tools (Chromium, Allure)
+bootstrap-test:
+	@bash .ci/bootstrap --k8s --report-tools
+
+bootstrap-reports:
+	@bash .ci/bootstrap --report-tools
+
 ## the main job: the default drill suite on the Docker lab, writing a report under reports/
 drill: bootstrap
 	$(BIN)/drillbook run --env docker --profile $(PROFILE) --report $(REPORTS)
 
 ## the whole test command: lint, types, layering, then every test (Docker ones included)
-test: bootstrap-k8s lint
+test: bootstrap-test lint
 	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE)
 
 lint:
@@ -35,6 +42,7 @@ bench: bootstrap
 	$(BIN)/python bench/stack_startup.py
 	$(BIN)/python bench/exchange_throughput.py
 	$(BIN)/python bench/detection_latency.py
+	$(BIN)/python bench/reports.py
 
 bench-k8s: bootstrap-k8s
 	$(BIN)/python bench/k8s_controlplane.py
@@ -42,3 +50,12 @@ bench-k8s: bootstrap-k8s
 
 clean:
 	$(BIN)/drillbook lab clean
+
+## a run's allure-results through the real Allure CLI: make allure RUN=reports/<run-id>
+allure: bootstrap-reports
+	@test -n "$(RUN)" || { echo "usage: make allure RUN=reports/<run-id>" >&2; exit 2; }
+	$(BIN)/drillbook report allure $(RUN)
+
+## MTTD and MTTR per drill across the runs in $(REPORTS)/history.jsonl; fails on a regression
+trends:
+	$(BIN)/drillbook report trends --history $(REPORTS)/history.jsonl --fail-on-regression

@@ -64,7 +64,7 @@ def test_drills_run_through_the_plugin_and_report(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(
         ["*SLABreached: SLA breached: time_to_recover (never reached)*budget 5.0s*"]
     )
-    [run_dir] = list(report.iterdir())
+    [run_dir] = [p for p in report.iterdir() if p.is_dir()]
     journal = json.loads((run_dir / "journal.json").read_text())
     assert [d["outcome"] for d in journal["drills"]] == ["passed", "breached"]
     assert journal["passed"] is False
@@ -74,6 +74,9 @@ def test_drills_run_through_the_plugin_and_report(pytester: pytest.Pytester) -> 
     assert len(allure) == 2
     steps = json.loads(allure[0].read_text())["steps"]
     assert any(s["name"].startswith("fault_active") for s in steps)
+    page = (run_dir / "index.html").read_text()
+    assert page.count('<img class="timeline"') == 2
+    assert (report / "history.jsonl").is_file()
     client = docker_client()
     try:
         assert [

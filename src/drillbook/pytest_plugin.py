@@ -67,15 +67,26 @@ def pytest_configure(config: pytest.Config) -> None:
     report = config.getoption("--drill-report", default=None)
     if report:
         from drillbook.environments.docker import new_run_id
-        from drillbook.reporting import AllureResults, JsonJournal, JUnitXml
+        from drillbook.reporting import (
+            AllureResults,
+            HtmlReport,
+            JsonJournal,
+            JUnitXml,
+            RunHistory,
+            git_commit,
+        )
 
         run_id = new_run_id()
         profile = config.getoption("--drill-profile")
         base = Path(report) / run_id
+        journal = JsonJournal(Path(report), run_id, profile)
+        env = str(config.getoption("--drill-env"))
         config.stash[_HANDLERS] = [
-            JsonJournal(Path(report), run_id, profile),
+            journal,
             AllureResults(base / "allure-results", profile),
             JUnitXml(base / "junit.xml"),
+            HtmlReport(journal),
+            RunHistory(journal, Path(report) / "history.jsonl", env=env, commit=git_commit()),
         ]
 
 

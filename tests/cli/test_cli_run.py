@@ -35,13 +35,18 @@ def test_run_writes_journal_junit_and_allure(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    [run_dir] = list(tmp_path.iterdir())
+    [run_dir] = [p for p in tmp_path.iterdir() if p.is_dir()]
     journal = json.loads((run_dir / "journal.json").read_text())
     assert [d["drill"] for d in journal["drills"]] == ["backend-killed", "postgres-killed"]
     assert all(d["outcome"] == "passed" for d in journal["drills"])
     assert journal["passed"] is True
     assert (run_dir / "junit.xml").is_file()
     assert len(list((run_dir / "allure-results").glob("*-result.json"))) == 2
+    assert (run_dir / "index.html").is_file()
+    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    assert [[d["drill"] for d in run["drills"]] for run in history] == [
+        ["backend-killed", "postgres-killed"]
+    ]
     assert "backend-killed" in result.stdout
     assert "***" not in result.stdout  # nothing secret-like printed
     assert "POSTGRES_PASSWORD" not in result.stdout + result.stderr

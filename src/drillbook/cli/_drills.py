@@ -20,7 +20,15 @@ from drillbook.drills import (
 from drillbook.drills.catalog import docker_drills, select
 from drillbook.environments import ENVIRONMENTS
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
-from drillbook.reporting import AllureResults, JsonJournal, JUnitXml, RunEventHandler
+from drillbook.reporting import (
+    AllureResults,
+    HtmlReport,
+    JsonJournal,
+    JUnitXml,
+    RunEventHandler,
+    RunHistory,
+    git_commit,
+)
 from drillbook.runbook import Runbook, load_runbook, render_runbook, runbook_to_json
 from drillbook.sla import DrillResult, Mark, get_profile
 
@@ -219,11 +227,15 @@ def _run(args: argparse.Namespace) -> int:
     tier.check()
     run_id = new_run_id()
     base = Path(args.report) / run_id
+    journal = JsonJournal(Path(args.report), run_id, profile.name)
     handlers: list[RunEventHandler] = [
         _Console(),
-        JsonJournal(Path(args.report), run_id, profile.name),
+        journal,
         AllureResults(base / "allure-results", profile.name),
         JUnitXml(base / "junit.xml"),
+        # after the journal: both render its data at the end of the run
+        HtmlReport(journal),
+        RunHistory(journal, Path(args.report) / "history.jsonl", env=args.env, commit=git_commit()),
     ]
     for h in handlers:
         h.run_started(run_id, profile.name)
@@ -272,5 +284,5 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {line}", file=sys.stderr)
     else:
         print("residue: none (the lab is as the run found it)")
-    print(f"report: {base}/ (journal.json, junit.xml, allure-results/, residue.json)")
+    print(f"report: {base}/ (index.html, journal.json, junit.xml, allure-results/, residue.json)")
     return 0 if results and all(r.passed for r in results) and not left else 1

@@ -67,11 +67,14 @@ class DrillRunner:
             getattr(handler, name)(*args)
 
     def _all_ok(self, drill: Drill, probes: Sequence[Probe] | None = None) -> Check:
+        check = Check(True, "all probes pass")
         for probe in drill.probes if probes is None else probes:
             result = probe.check(self.lab)
             if not result.ok:
-                return Check(False, f"{probe.name}: {result.detail}")
-        return Check(True, "all probes pass")
+                check = Check(False, f"{probe.name}: {result.detail}")
+                break
+        self._emit("health", drill, self._clock_fn(), check.ok, check.detail)
+        return check
 
     def _drive(
         self,

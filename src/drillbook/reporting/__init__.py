@@ -1,9 +1,41 @@
-"""Reporters: drill-event handlers that write evidence (a JSON journal now; Allure, JUnit, HTML
-subscribe the same way)."""
+"""Reporters: drill-event handlers that write evidence (JSON journal, Allure results, JUnit XML,
+the HTML page, the run history), and the trends across runs."""
 
+from drillbook.reporting._allure_cli import AllureCommandLine
 from drillbook.reporting._events import DrillLike, RunEventHandler
+from drillbook.reporting._history import (
+    DrillRecord,
+    RunHistory,
+    RunRecord,
+    append_run,
+    git_commit,
+    read_history,
+    record_of,
+)
+from drillbook.reporting._trends import Regression, TrendPolicy, find_regressions
 from drillbook.reporting.allure import AllureResults
-from drillbook.reporting.journal import JsonJournal
+from drillbook.reporting.html import HtmlReport, write_run_html
+from drillbook.reporting.journal import JsonJournal, journal_entry
 from drillbook.reporting.junit import JUnitXml
 
-__all__ = ["AllureResults", "DrillLike", "JUnitXml", "JsonJournal", "RunEventHandler"]
+__all__ = [
+    "AllureCommandLine",
+    "AllureResults",
+    "DrillLike",
+    "DrillRecord",
+    "HtmlReport",
+    "JUnitXml",
+    "JsonJournal",
+    "Regression",
+    "RunEventHandler",
+    "RunHistory",
+    "RunRecord",
+    "TrendPolicy",
+    "append_run",
+    "find_regressions",
+    "git_commit",
+    "journal_entry",
+    "read_history",
+    "record_of",
+    "write_run_html",
+]

@@ -31,6 +31,10 @@ class RunEventHandler:
     def phase(self, drill: DrillLike, mark: Mark) -> None:
         return None
 
+    def health(self, drill: DrillLike, at: float, ok: bool, detail: str) -> None:
+        """One poll of the drill's probes (10 Hz while waiting); ``at`` is monotonic seconds,
+        on the same clock as ``Mark.at``."""
+
     def breach(self, drill: DrillLike, breach: Breach) -> None:
         return None
 

@@ -1,10 +1,12 @@
-"""Allure results: each drill a test, each clock phase a step, the timeline attached as JSON."""
+"""Allure results: each drill a test, each clock phase and runbook step an Allure step with its
+start and stop, the timeline attached as SVG (the HTML report's plot) and as JSON."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from allure_commons.logger import AllureFileLogger
@@ -18,7 +20,10 @@ from allure_commons.model2 import (
 )
 
 from drillbook.reporting._events import DrillLike, RunEventHandler
-from drillbook.sla import DrillResult
+from drillbook.reporting._health import HealthLog
+from drillbook.reporting.html import drill_from_entry, timeline_svg
+from drillbook.reporting.journal import journal_entry
+from drillbook.sla import DrillResult, Phase
 
 __all__ = ["AllureResults"]
 
@@ -37,6 +42,20 @@ class AllureResults(RunEventHandler):
         self.directory = Path(directory)
         self.logger = AllureFileLogger(str(self.directory))  # type: ignore[no-untyped-call]
         self.profile = profile
+        self.health_log = HealthLog()
+
+    def run_started(self, run_id: str, profile: str) -> None:
+        # the report's Environment widget: which run and profile these results are
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "environment.properties").write_text(
+            f"run_id={run_id}\nprofile={profile}\nframework=drillbook\n"
+        )
+
+    def drill_started(self, drill: DrillLike) -> None:
+        self.health_log.reset(drill.name)
+
+    def health(self, drill: DrillLike, at: float, ok: bool, detail: str) -> None:
+        self.health_log.add(drill.name, at, ok, detail)
 
     def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
         if not result.marks:
@@ -46,18 +65,7 @@ class AllureResults(RunEventHandler):
         def ms(at: float) -> int:
             return int((t0_wall + (at - t0_mono)) * 1000)
 
-        steps = []
-        for i, mark in enumerate(result.marks):
-            end = result.marks[i + 1].at if i + 1 < len(result.marks) else mark.at
-            label = mark.phase.value + (f": {mark.step}" if mark.step else "")
-            steps.append(
-                TestStepResult(
-                    name=label + (f" ({mark.detail})" if mark.detail else ""),
-                    status=Status.PASSED,
-                    start=ms(mark.at),
-                    stop=ms(end),
-                )
-            )
+        steps = _phase_steps(result, ms)
         for breach in result.breaches:
             steps.append(
                 TestStepResult(
@@ -92,6 +100,10 @@ class AllureResults(RunEventHandler):
         )
         source = f"{test_uuid}-attachment.json"
         self.logger.report_attached_data(body=timeline, file_name=source)  # type: ignore[no-untyped-call]
+        # the same timeline plot as the HTML report's (health, phases, steps, deadlines)
+        svg = timeline_svg(drill_from_entry(journal_entry(result, self.health_log)))
+        svg_source = f"{test_uuid}-timeline-attachment.svg"
+        self.logger.report_attached_data(body=svg, file_name=svg_source)  # type: ignore[no-untyped-call]
         history = hashlib.sha256(f"{result.alert}/{result.drill}".encode()).hexdigest()
         self.logger.report_result(  # type: ignore[no-untyped-call]
             TestResult(
@@ -105,7 +117,8 @@ class AllureResults(RunEventHandler):
                 stop=ms(result.marks[-1].at),
                 steps=steps,
                 attachments=[
-                    Attachment(name="incident timeline", source=source, type="application/json")
+                    Attachment(name="timeline", source=svg_source, type="image/svg+xml"),
+                    Attachment(name="incident timeline", source=source, type="application/json"),
                 ],
                 labels=[
                     Label(name="feature", value=result.alert),
@@ -115,3 +128,37 @@ class AllureResults(RunEventHandler):
                 ],
             )
         )
+
+
+def _phase_steps(result: DrillResult, ms: Callable[[float], int]) -> list[TestStepResult]:
+    """Each phase of the clock a step lasting until the next mark; each runbook step one step
+    from its start to its finish (skipped when it needs what the lab lacks)."""
+    marks = result.marks
+    steps = []
+    for i, mark in enumerate(marks):
+        if mark.phase == Phase.STEP_FINISHED:
+            continue
+        status, end, name = Status.PASSED, marks[i + 1].at if i + 1 < len(marks) else mark.at, ""
+        if mark.phase == Phase.STEP_STARTED:
+            done = next(
+                (
+                    m
+                    for m in marks[i + 1 :]
+                    if m.phase == Phase.STEP_FINISHED and m.step == mark.step
+                ),
+                None,
+            )
+            end = done.at if done else marks[-1].at
+            status = (
+                Status.BROKEN
+                if done is None
+                else Status.SKIPPED
+                if done.detail.startswith("skipped")
+                else Status.PASSED
+            )
+            name = f"runbook step: {mark.step}" + (f" ({done.detail})" if done else " (unfinished)")
+        else:
+            name = mark.phase.value + (f": {mark.step}" if mark.step else "")
+            name += f" ({mark.detail})" if mark.detail else ""
+        steps.append(TestStepResult(name=name, status=status, start=ms(mark.at), stop=ms(end)))
+    return steps

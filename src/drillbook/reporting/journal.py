@@ -9,9 +9,49 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.reporting._events import DrillLike, RunEventHandler
+from drillbook.reporting._health import HealthLog
 from drillbook.sla import DrillResult
 
-__all__ = ["JsonJournal"]
+__all__ = ["JsonJournal", "journal_entry"]
+
+
+def journal_entry(result: DrillResult, health: HealthLog | None = None) -> dict[str, Any]:
+    """One drill of the journal: times relative to its first mark (``t_s``), health as
+    transitions only (``"health": [{"t_s", "ok", "detail"}]``)."""
+    first = result.marks[0].at if result.marks else 0.0
+    return {
+        "drill": result.drill,
+        "alert": result.alert,
+        "outcome": result.outcome,
+        "error": result.error,
+        "wall_s": round(result.wall_s, 3),
+        "measured_s": result.measured,
+        "steps_s": {k: round(v, 3) for k, v in result.steps.items()},
+        "budgets": [asdict(b) for b in result.budgets],
+        "breaches": [
+            {
+                "measure": b.budget.measure,
+                "observed_s": round(b.observed_s, 3),
+                "budget_s": b.budget.seconds,
+                "reached": b.reached,
+            }
+            for b in result.breaches
+        ],
+        "timeline": [
+            {
+                "phase": m.phase.value,
+                "t_s": round(m.at - first, 3),
+                "wall": m.wall,
+                "detail": m.detail,
+                "step": m.step,
+                "actor": m.actor,
+            }
+            for m in result.marks
+        ],
+        "health": health.transitions(result.drill, first) if health and result.marks else [],
+        "reverted": result.reverted,
+        "steady_after": result.steady_after,
+    }
 
 
 class JsonJournal(RunEventHandler):
@@ -19,6 +59,7 @@ class JsonJournal(RunEventHandler):
 
     def __init__(self, directory: Path, run_id: str, profile: str) -> None:
         self.path = Path(directory) / run_id / "journal.json"
+        self.health_log = HealthLog()
         self.data: dict[str, Any] = {
             "run_id": run_id,
             "profile": profile,
@@ -29,42 +70,14 @@ class JsonJournal(RunEventHandler):
     def run_started(self, run_id: str, profile: str) -> None:
         self._write()
 
+    def drill_started(self, drill: DrillLike) -> None:
+        self.health_log.reset(drill.name)
+
+    def health(self, drill: DrillLike, at: float, ok: bool, detail: str) -> None:
+        self.health_log.add(drill.name, at, ok, detail)
+
     def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
-        first = result.marks[0].at if result.marks else 0.0
-        self.data["drills"].append(
-            {
-                "drill": result.drill,
-                "alert": result.alert,
-                "outcome": result.outcome,
-                "error": result.error,
-                "wall_s": round(result.wall_s, 3),
-                "measured_s": result.measured,
-                "steps_s": {k: round(v, 3) for k, v in result.steps.items()},
-                "budgets": [asdict(b) for b in result.budgets],
-                "breaches": [
-                    {
-                        "measure": b.budget.measure,
-                        "observed_s": round(b.observed_s, 3),
-                        "budget_s": b.budget.seconds,
-                        "reached": b.reached,
-                    }
-                    for b in result.breaches
-                ],
-                "timeline": [
-                    {
-                        "phase": m.phase.value,
-                        "t_s": round(m.at - first, 3),
-                        "wall": m.wall,
-                        "detail": m.detail,
-                        "step": m.step,
-                        "actor": m.actor,
-                    }
-                    for m in result.marks
-                ],
-                "reverted": result.reverted,
-                "steady_after": result.steady_after,
-            }
-        )
+        self.data["drills"].append(journal_entry(result, self.health_log))
         self._write()
 
     def run_finished(self, results: list[DrillResult]) -> None:
