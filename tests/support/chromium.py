@@ -30,7 +30,8 @@ def _run(page: Path, *extra: str) -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail(
-            "chromium is not installed: run .ci/bootstrap --report-tools (it installs Debian's chromium)"
+            "chromium is not installed: run .ci/bootstrap --report-tools "
+            "(it installs Debian's chromium)"
         )
     with tempfile.TemporaryDirectory(prefix="drillbook-chromium-") as profile:
         done = subprocess.run(
