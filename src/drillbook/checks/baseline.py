@@ -22,6 +22,7 @@ class Accepted:
     line: int  # where it was when accepted: for people, not for matching
     command: str
     reason: str
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Baseline:
                     int(entry.get("line", 0)),
                     str(entry.get("command", "")),
                     str(entry["reason"]),
+                    str(entry.get("section", "")),
                 )
             )
         return cls(tuple(entries))
@@ -75,17 +77,30 @@ class Baseline:
 
     @staticmethod
     def write(path: Path, findings: Sequence[Finding], previous: Baseline | None = None) -> None:
-        """Every finding accepted; reasons already given in ``previous`` are kept."""
-        reasons = {a.fingerprint: a.reason for a in (previous.accepted if previous else ())}
-        entries = [
-            {
+        """Every finding accepted, beside ``previous``'s entries (kept with their reasons:
+        a run with another --env does not see them all; fixed ones are removed by hand)."""
+        kept = {a.fingerprint: a for a in (previous.accepted if previous else ())}
+        entries = {
+            a.fingerprint: {
+                "fingerprint": a.fingerprint,
+                "code": a.code,
+                "line": a.line,
+                "section": a.section,
+                "command": a.command,
+                "reason": a.reason,
+            }
+            for a in kept.values()
+        }
+        for f in findings:
+            entries[f.fingerprint] = {
                 "fingerprint": f.fingerprint,
                 "code": f.code,
                 "line": f.line,
                 "section": " / ".join(f.section),
                 "command": f.command,
-                "reason": reasons.get(f.fingerprint, "TODO: say why this is accepted"),
+                "reason": kept[f.fingerprint].reason
+                if f.fingerprint in kept
+                else "TODO: say why this is accepted",
             }
-            for f in sorted(findings, key=lambda f: (f.line, f.code, f.fingerprint))
-        ]
-        path.write_text(json.dumps({"version": VERSION, "accepted": entries}, indent=2) + "\n")
+        ordered = sorted(entries.values(), key=lambda e: (int(str(e["line"])), str(e["code"])))
+        path.write_text(json.dumps({"version": VERSION, "accepted": ordered}, indent=2) + "\n")

@@ -108,7 +108,7 @@ def check_commands(doc: RunbookDoc, project: Path) -> list[Finding]:
     def add(command: Command, code: str, sev: str, msg: str, hint: str, subject: str) -> None:
         out.append(doc.finding("commands", code, sev, command, msg, hint=hint, subject=subject))
 
-    for command, position, call in kubectl_calls(doc):
+    for command, _, call in kubectl_calls(doc):
         if call.interactive and call.verb == "exec":
             add(
                 command,
@@ -126,7 +126,7 @@ def check_commands(doc: RunbookDoc, project: Path) -> list[Finding]:
                 "warning",
                 "kubectl logs -f follows for ever: a script waits here until it is killed",
                 "use --since=5m or --tail=N, or wrap it in timeout 60",
-                f"{position}:logs -f",
+                "logs -f",
             )
         known = _GLOBAL | _FLAGS.get(call.verb, set())
         for flag, _ in call.flags:

@@ -107,7 +107,7 @@ class _Offline:
                 f"{call.verb} {call.sub} {namespaced[0]} without -n: it acts in the context's "
                 f"default namespace, not {sorted(self.inv.namespaces)[0]!r}".replace("  ", " "),
                 hint="add -n trading-bot",
-                subject=f"{position}:{namespaced[0]}",
+                subject=namespaced[0],
             )
 
     def target(self, command: Command, call: KubectlCall, target: Target) -> None:

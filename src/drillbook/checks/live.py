@@ -79,6 +79,11 @@ class LiveKubectl:
     def resolve(self, command: Command, target: Target, ns: str | None) -> str | None:
         """A placeholder name resolved from the cluster; None when nothing matches (reported)."""
         name = target.name or ""
+        if "<" in name and not (name.startswith("<") and name.endswith(">")):
+            # emergency-backup-<timestamp>: a job an earlier step creates (a dry run creates
+            # nothing), its name known only then
+            self.notes.append(f"line {command.line}: {name} not read (created by the runbook)")
+            return None
         if not (name.startswith("<") and name.endswith(">")):
             return name
         bare = name.strip("<>")
