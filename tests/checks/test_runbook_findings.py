@@ -20,33 +20,65 @@ EXPECTED = {
     (0, "coverage.rule-without-section", "SlowQueries"),
     (216, "kubectl.no-namespace", "Secret"),  # create secret | apply: lands in `default`
     (316, "commands.never-ends", "logs -f"),
-    (331, "coverage.procedure-without-drill", "Service Recovery Procedures / Backend Service Recovery / Complete Service Restart"),
+    (
+        331,
+        "coverage.procedure-without-drill",
+        "Service Recovery Procedures / Backend Service Recovery / Complete Service Restart",
+    ),
     (344, "commands.never-ends", "logs -f"),
-    (364, "coverage.procedure-without-drill", "Service Recovery Procedures / Database Recovery / Minor Issues Recovery"),
+    (
+        364,
+        "coverage.procedure-without-drill",
+        "Service Recovery Procedures / Database Recovery / Minor Issues Recovery",
+    ),
     (389, "contract.backup-never-written", "latest-backup"),
     (401, "coverage.budget-borrowed", "backend-cpu-pressure"),
     (409, "kubectl.unresolvable-placeholder", "prometheus-pod"),
     (424, "contract.unknown-variable", "NODE_OPTIONS"),
     (430, "coverage.budget-borrowed", "backend-memory-pressure"),
-    (432, "coverage.procedure-without-drill", "Performance Troubleshooting / High Memory Usage / Investigation"),
+    (
+        432,
+        "coverage.procedure-without-drill",
+        "Performance Troubleshooting / High Memory Usage / Investigation",
+    ),
     (451, "contract.unknown-variable", "NODE_OPTIONS"),
     (460, "coverage.budget-borrowed", "lock-contention"),
-    (462, "coverage.procedure-without-drill", "Performance Troubleshooting / Slow Database Queries / Investigation"),
+    (
+        462,
+        "coverage.procedure-without-drill",
+        "Performance Troubleshooting / Slow Database Queries / Investigation",
+    ),
     (542, "coverage.budget-borrowed", "api-key-compromise"),
     (557, "kubectl.no-namespace", "Secret"),
     (566, "contract.unsigned-request", "api.binance.com/api/v3/account"),
     (573, "commands.never-ends", "logs -f"),
-    (581, "coverage.procedure-without-drill", "Backup and Recovery Procedures / Emergency Backup Creation"),
+    (
+        581,
+        "coverage.procedure-without-drill",
+        "Backup and Recovery Procedures / Emergency Backup Creation",
+    ),
     (594, "contract.backup-never-written", "emergency-backup-<timestamp>"),
-    (597, "coverage.procedure-without-drill", "Backup and Recovery Procedures / Point-in-Time Recovery"),
+    (
+        597,
+        "coverage.procedure-without-drill",
+        "Backup and Recovery Procedures / Point-in-Time Recovery",
+    ),
     (608, "contract.backup-never-written", "backup-<timestamp>"),
-    (620, "coverage.procedure-without-drill", "Backup and Recovery Procedures / Disaster Recovery / Complete System Recovery"),
+    (
+        620,
+        "coverage.procedure-without-drill",
+        "Backup and Recovery Procedures / Disaster Recovery / Complete System Recovery",
+    ),
     (634, "commands.unknown-flag", "--s3-key"),
     (634, "contract.backup-never-written", "latest-backup"),
     (639, "kubectl.missing-file", "k8s/monitoring.yaml"),
     (647, "coverage.budget-borrowed", "planned-maintenance"),
     (695, "commands.never-ends", "logs -f"),
-    (708, "coverage.procedure-without-drill", "Maintenance Procedures / Security Updates / Critical Security Patch"),
+    (
+        708,
+        "coverage.procedure-without-drill",
+        "Maintenance Procedures / Security Updates / Critical Security Patch",
+    ),
     (715, "commands.missing-file", "docker/Dockerfile.backend"),
     (719, "kubectl.unknown-namespace", "trading-bot-staging"),
     (734, "coverage.budget-borrowed", "controlled-shutdown"),
@@ -91,7 +123,11 @@ def test_the_runbooks_findings_exactly(findings: list[Finding]) -> None:
 def test_findings_name_their_section_and_say_what_is_wrong(findings: list[Finding]) -> None:
     by_key = {(f.line, f.code): f for f in findings}
     staging = by_key[(719, "kubectl.unknown-namespace")]
-    assert staging.section == ("Maintenance Procedures", "Security Updates", "Critical Security Patch")
+    assert staging.section == (
+        "Maintenance Procedures",
+        "Security Updates",
+        "Critical Security Patch",
+    )
     assert "'trading-bot-staging' is in no manifest" in staging.message
     assert staging.command.startswith("kubectl set image deployment/backend")
     signed = by_key[(566, "contract.unsigned-request")]
@@ -108,11 +144,17 @@ def test_a_wrong_namespace_is_found() -> None:
 
 
 def test_a_label_that_matches_nothing_is_found() -> None:
-    text = _mutate("kubectl get pods -n trading-bot -l app=redis", "kubectl get pods -n trading-bot -l app=rediss")
+    text = _mutate(
+        "kubectl get pods -n trading-bot -l app=redis",
+        "kubectl get pods -n trading-bot -l app=rediss",
+    )
     new = _check(text)
     assert _keys(new) - EXPECTED == {(49, "kubectl.selector-matches-nothing", "app=rediss")}
     (found,) = [f for f in new if f.code == "kubectl.selector-matches-nothing"]
-    assert "app labels there: backend, backup-pod, frontend, postgres, rabbitmq, redis" in found.message
+    assert (
+        "app labels there: backend, backup-pod, frontend, postgres, rabbitmq, redis"
+        in found.message
+    )
 
 
 def test_a_port_that_moved_is_found() -> None:
@@ -125,7 +167,9 @@ def test_a_port_that_moved_is_found() -> None:
 
 def test_an_endpoint_that_is_not_served_is_found() -> None:
     text = _mutate("localhost:3000/api/risk/emergency-close", "localhost:3000/api/risk/close")
-    assert _keys(_check(text)) - EXPECTED == {(299, "contract.unknown-endpoint", "POST /api/risk/close")}
+    assert _keys(_check(text)) - EXPECTED == {
+        (299, "contract.unknown-endpoint", "POST /api/risk/close")
+    }
 
 
 def test_an_unsigned_exchange_call_and_an_unknown_exchange_route() -> None:
@@ -160,7 +204,10 @@ def test_an_alert_without_a_drill_or_rule_is_found() -> None:
 def test_a_budget_that_disagrees_with_the_drills_is_found() -> None:
     text = _mutate("restored within 10 minutes", "restored within 20 minutes")
     mismatches = [f for f in _check(text) if f.code == "coverage.budget-mismatch"]
-    assert {f.subject for f in mismatches} >= {"backend-killed:time_to_recover", "backend-pods-killed:time_to_recover"}
+    assert {f.subject for f in mismatches} >= {
+        "backend-killed:time_to_recover",
+        "backend-pods-killed:time_to_recover",
+    }
     assert {f.line for f in mismatches} == {91}
     one = next(f for f in mismatches if f.subject == "backend-killed:time_to_recover")
     assert "asserts time_to_recover <= 600s" in one.message
@@ -168,13 +215,17 @@ def test_a_budget_that_disagrees_with_the_drills_is_found() -> None:
 
 
 def test_a_container_a_patch_does_not_have_is_found() -> None:
-    text = _mutate('"containers":[{"name":"postgres","resources"', '"containers":[{"name":"db","resources"')
+    text = _mutate(
+        '"containers":[{"name":"postgres","resources"', '"containers":[{"name":"db","resources"'
+    )
     assert _keys(_check(text)) - EXPECTED == {(486, "kubectl.unknown-container", "db")}
 
 
 def test_a_missing_secret_and_cronjob_are_found() -> None:
     text = _mutate("kubectl get secret exchange-api-secrets", "kubectl get secret exchange-secrets")
-    text = text.replace("--from=cronjob/postgres-backup restore-", "--from=cronjob/pg-backup restore-")
+    text = text.replace(
+        "--from=cronjob/postgres-backup restore-", "--from=cronjob/pg-backup restore-"
+    )
     assert _keys(_check(text)) - EXPECTED == {
         (160, "kubectl.unknown-object", "CronJob/pg-backup"),
         (191, "kubectl.unknown-object", "Secret/exchange-secrets"),
@@ -182,11 +233,16 @@ def test_a_missing_secret_and_cronjob_are_found() -> None:
 
 
 def test_a_flag_kubectl_does_not_have_is_found() -> None:
-    text = _mutate("kubectl scale deployment frontend --replicas=1", "kubectl scale deployment frontend --replica=1")
+    text = _mutate(
+        "kubectl scale deployment frontend --replicas=1",
+        "kubectl scale deployment frontend --replica=1",
+    )
     assert _keys(_check(text)) - EXPECTED == {(69, "commands.unknown-flag", "--replica")}
 
 
 def test_fingerprints_survive_unrelated_edits(findings: list[Finding]) -> None:
-    shifted = _check(TEXT.replace("## Table of Contents\n", "## Table of Contents\n\nA new line.\n\n", 1))
+    shifted = _check(
+        TEXT.replace("## Table of Contents\n", "## Table of Contents\n\nA new line.\n\n", 1)
+    )
     assert {f.fingerprint for f in shifted} == {f.fingerprint for f in findings}
     assert {f.line for f in shifted} != {f.line for f in findings}
