@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from drillbook.checks import Finding, RunbookDoc, docker_checks
+from drillbook.checks.sql import SqlCheck
 from drillbook.environments.docker import DockerLab
 from support.labtools import DRILLBOOK, cli_env, leftovers, running_lab
 
@@ -31,6 +32,8 @@ EXPECTED = {
         'SELECT query, mean_time, calls FROM pg_stat_statements ORDER BY mean_time DESC LIMIT 10; :: column "mean_time" does not exist',
     ),
     (480, "sql.duplicate-index", "idx_trades_timestamp"),
+    # the lab's fake exchange answers the runbook's unsigned key check with -2015
+    (566, "contract.http-refused", "api.binance.com/api/v3/account"),
     (678, "commands.binary-missing", "backend:npm"),
     (681, "commands.binary-missing", "backend:npm"),
 }
@@ -40,6 +43,16 @@ EXPECTED = {
 def lab() -> Iterator[DockerLab]:
     with running_lab("check", ("backend", "backup")) as lab:
         yield lab
+
+
+def _sql(lab: DockerLab, doc: RunbookDoc) -> list[Finding]:
+    """Only the SQL family: the mutations break SQL."""
+
+    def in_postgres(argv: list[str]) -> tuple[int, str]:
+        code, out = lab.container("postgres").exec_run(argv, user="postgres")
+        return int(code), out.decode()
+
+    return SqlCheck(lab.services()["postgres"].url, in_postgres).run(doc)[0]
 
 
 def _keys(findings: list[Finding]) -> set[tuple[int, str, str]]:
@@ -55,6 +68,10 @@ def test_the_runbooks_sql_and_binaries(lab: DockerLab) -> None:
         'ERROR: column "mean_time" does not exist (SQLSTATE 42703)'
     )
     assert "idx_trade_executions_executed_at" in by_line[480].message
+    assert by_line[566].message.endswith(
+        '401 on the lab\'s exchange (binance port): {"code":-2015,"msg":"Invalid API-key, IP, '
+        'or permissions for action."}'
+    )
     assert any("<pid> resolved to 2147483647" in n for n in notes)
     assert any("scratch copy drillbook_check_" in n for n in notes)
 
@@ -89,7 +106,7 @@ def test_a_broken_statement_gives_postgresqls_error(
     lab: DockerLab, old: str, new: str, line: int, code: str, error: str
 ) -> None:
     assert TEXT.count(old) == 1
-    findings, _ = docker_checks(RunbookDoc.from_text(TEXT.replace(old, new), "copy.md"), lab)
+    findings = _sql(lab, RunbookDoc.from_text(TEXT.replace(old, new), "copy.md"))
     new_findings = [f for f in findings if (f.line, f.code, f.subject) not in EXPECTED]
     assert [(f.line, f.code) for f in new_findings] == [(line, code)]
     assert f"ERROR: {error}" in new_findings[0].message
@@ -101,7 +118,7 @@ def test_writes_run_on_a_scratch_copy_never_on_the_database(lab: DockerLab) -> N
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO users (email, password_hash) VALUES (%s, 'x')", (email,))
         indexes = conn.execute("SELECT count(*) FROM pg_indexes").fetchone()
-    docker_checks(RunbookDoc.load(RUNBOOK), lab)
+    _sql(lab, RunbookDoc.load(RUNBOOK))
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT password_reset_required FROM users WHERE email = %s", (email,)

@@ -14,6 +14,7 @@ from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
 from drillbook.checks._manifests import Inventory
 from drillbook.checks.baseline import Baseline
+from drillbook.checks.calls import probe_calls
 from drillbook.checks.commands import check_binaries, check_commands
 from drillbook.checks.contract import check_contract
 from drillbook.checks.coverage import DrillRef, check_coverage, drill_refs, rule_names
@@ -104,7 +105,7 @@ def _probe(lab: Any) -> Callable[[str, str], bool | None]:
 
 
 def docker_checks(doc: RunbookDoc, lab: Any) -> tuple[list[Finding], list[str]]:
-    """SQL on the lab's database, binaries in the lab's containers."""
+    """SQL on the lab's database, binaries in the lab's containers, HTTP GETs to the lab."""
 
     def in_postgres(argv: list[str]) -> tuple[int, str]:
         code, out = lab.container("postgres").exec_run(argv, user="postgres")
@@ -113,7 +114,9 @@ def docker_checks(doc: RunbookDoc, lab: Any) -> tuple[list[Finding], list[str]]:
     sql = SqlCheck(lab.services()["postgres"].url, in_postgres)
     findings, notes = sql.run(doc)
     findings += check_binaries(doc, _probe(lab))
+    findings += probe_calls(doc, lab)
     notes.append(f"binaries looked up with `command -v` in the containers of lab {lab.name!r}")
+    notes.append("HTTP GETs sent to the lab's fake exchange and backend (loopback; no POST)")
     return findings, notes
 
 

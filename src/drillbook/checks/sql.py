@@ -102,28 +102,35 @@ class SqlCheck:
         name = f"drillbook_check_{secrets.token_hex(4)}"
         admin = self._dsn("postgres")
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            try:
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.database}"')
-                how = "a template copy"
-            except psycopg.errors.ObjectInUse:  # the backend is connected: dump and restore
-                conn.execute(f'CREATE DATABASE "{name}"')
-                how = "pg_dump | psql"
-                code, out = self.exec(
-                    [
-                        "sh",
-                        "-c",
-                        f"pg_dump -U postgres {self.database} | psql -q -U postgres {name}",
-                    ]
-                )
-                if code != 0:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    raise LabError(f"copying {self.database} into {name}: {out[-300:]}") from None
+            how = self._copy(conn, name)
         notes.append(f"writes ran on a scratch copy {name} ({how}), dropped afterwards")
         try:
             yield self._dsn(name)
         finally:
             with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _copy(self, conn: Any, name: str) -> str:
+        """Create ``name`` as a copy of the database; how it was copied."""
+        import psycopg
+
+        # a template in use makes CREATE DATABASE wait 5 s before it fails: look first
+        busy = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.database,)
+        ).fetchone()
+        if not (busy and busy[0]):
+            try:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.database}"')
+                return "a template copy"
+            except psycopg.errors.ObjectInUse:
+                pass  # someone connected meanwhile
+        conn.execute(f'CREATE DATABASE "{name}"')
+        dump = f"pg_dump -U postgres {self.database} | psql -q -U postgres {name}"
+        code, out = self.exec(["sh", "-c", dump])
+        if code != 0:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            raise LabError(f"copying {self.database} into {name} ({dump}): {out[-300:]}")
+        return "pg_dump | psql: the backend is connected, so no template copy"
 
     def _dsn(self, database: str) -> str:
         base, _, _ = self.dsn.rpartition("/")
