@@ -232,3 +232,11 @@ def test_sql_kinds_and_placeholders() -> None:
     )
     assert unknown == ["whatever"]
     assert len(notes) == 2
+
+
+def test_the_public_names_resolve() -> None:
+    import drillbook.checks
+
+    assert drillbook.checks.__all__
+    for name in drillbook.checks.__all__:
+        assert getattr(drillbook.checks, name) is not None, name
