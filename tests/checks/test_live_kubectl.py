@@ -114,3 +114,25 @@ def test_a_refused_patch_carries_the_api_servers_message(lab: Any) -> None:
         'the API server refused it: StatefulSet.apps "postgres" is invalid'
     )
     assert "image: Required value" in refused.message
+
+
+def test_the_cli_checks_a_running_lab_and_leaves_it_as_it_is(lab: Any) -> None:
+    import subprocess
+    import sys
+
+    from kubernetes import client
+
+    result = subprocess.run(
+        [sys.executable, "-m", "drillbook", "runbook", "check", "--env", "kubernetes",
+         "--kubeconfig", lab.kubeconfig, "--format", "junit",
+         "--baseline", str(ROOT / "fixtures" / "runbook-baseline.json")],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "checking the stack already in drillbook-check-" in result.stderr
+    assert 'name="runbook.kubectl"' in result.stdout
+    # the namespace it found is still there, workloads and all
+    core = client.CoreV1Api(lab.api)
+    assert core.read_namespace("trading-bot").status.phase == "Active"
+    assert client.AppsV1Api(lab.api).read_namespaced_deployment("backend", "trading-bot")

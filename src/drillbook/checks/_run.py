@@ -143,23 +143,40 @@ def _kubernetes(
     )
 
     plane = None
-    lab = None
+    applied = None
     try:
+        manifests = options.project.manifests
         if options.kubeconfig or options.context:
-            lab = KubernetesLab(
-                options.kubeconfig, options.context, manifests=options.project.manifests
-            )
+            lab = KubernetesLab(options.kubeconfig, options.context, manifests=manifests)
         else:
             plane = ControlPlane(ControlPlaneBuild(default_cache()), name=options.lab_name)
-            lab = KubernetesLab(plane.up(say=say), manifests=options.project.manifests)
-        say(f"applying the stack to {lab.name}")
-        lab.start()
+            lab = KubernetesLab(plane.up(say=say), manifests=manifests)
+        if _namespace_exists(lab):  # a lab already up: checked as it is, left as it is
+            say(f"checking the stack already in {lab.name}")
+        else:
+            say(f"applying the stack to {lab.name}")
+            applied = lab
+            lab.start()
         return LiveKubectl(lab).run(doc)
     finally:
         if plane is not None:
             plane.down(quiet=True)
-        elif lab is not None:
-            lab.stop()
+        elif applied is not None:
+            applied.stop()
+
+
+def _namespace_exists(lab: Any) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    from kubernetes import client
+
+    try:
+        client.CoreV1Api(lab.api).read_namespace(lab.namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
 
 
 def _distinct(findings: list[Finding]) -> list[Finding]:
