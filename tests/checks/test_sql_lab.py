@@ -67,6 +67,9 @@ def test_the_runbooks_sql_and_binaries(lab: DockerLab) -> None:
     assert by_line[465].message.endswith(
         'ERROR: column "mean_time" does not exist (SQLSTATE 42703)'
     )
+    assert (
+        by_line[465].hint == "pg_stat_statements has: mean_plan_time, mean_exec_time, min_plan_time"
+    )
     assert "idx_trade_executions_executed_at" in by_line[480].message
     assert by_line[566].message.endswith(
         '401 on the lab\'s exchange (binance port): {"code":-2015,"msg":"Invalid API-key, IP, '
@@ -92,6 +95,13 @@ def test_the_runbooks_sql_and_binaries(lab: DockerLab) -> None:
             283,
             "sql.undefined-table",
             'relation "trade_execution" does not exist',
+        ),
+        (  # a data-modifying CTE reads as a SELECT: the read-only transaction refuses it
+            "SELECT COUNT(*) FROM users; SELECT",
+            "WITH d AS (DELETE FROM users RETURNING id) SELECT COUNT(*) FROM d; SELECT",
+            518,
+            "sql.read-only-sql-transaction",
+            "cannot execute SELECT in a read-only transaction",
         ),
         (
             "UPDATE users SET password_reset_required",

@@ -4,6 +4,7 @@ psql meta-commands through the real psql. A failure carries PostgreSQL's own err
 
 from __future__ import annotations
 
+import difflib
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -165,8 +166,8 @@ class SqlCheck:
             return self._meta(doc, command, statement, sql)
         kind = classify(sql)
         try:
-            if kind == "read":
-                with psycopg.connect(self.dsn, connect_timeout=10) as conn:
+            if kind == "read":  # autocommit: the BEGIN is ours, READ ONLY included
+                with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
                     conn.execute("BEGIN READ ONLY")
                     try:
                         conn.execute(sql)
@@ -180,7 +181,7 @@ class SqlCheck:
         except psycopg.Error as exc:
             diag: Any = exc.diag
             primary = diag.message_primary or str(exc).strip()
-            hint = diag.message_hint or ""
+            hint = diag.message_hint or self._columns_hint(exc, primary, sql)
             return [
                 doc.finding(
                     "sql",
@@ -195,6 +196,29 @@ class SqlCheck:
                 )
             ]
         return []
+
+    def _columns_hint(self, exc: Exception, primary: str, sql: str) -> str:
+        """For an undefined column PostgreSQL gives no hint for: the near names the
+        statement's relations do have (mean_time -> mean_exec_time)."""
+        import psycopg
+
+        column = re.search(r'column "([^"]+)"', primary)
+        if not isinstance(exc, psycopg.errors.UndefinedColumn) or column is None:
+            return ""
+        relations = re.findall(r"\b(?:FROM|JOIN|UPDATE)\s+([a-z_][a-z0-9_]*)", sql, re.I)
+        with psycopg.connect(self.dsn, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c "
+                "ON c.oid = a.attrelid WHERE c.relname = ANY(%s) AND a.attnum > 0 "
+                "AND NOT a.attisdropped",
+                ([r.lower() for r in relations],),
+            ).fetchall()
+        names = [str(r[1]) for r in rows]
+        near = difflib.get_close_matches(column.group(1).split(".")[-1], names, n=3, cutoff=0.6)
+        if not near:
+            return ""
+        where = ", ".join(sorted({str(r[0]) for r in rows}))
+        return f"{where} has: {', '.join(near)}"
 
     def _duplicate_index(
         self, doc: RunbookDoc, command: Command, statement: SqlStatement, conn: Any
