@@ -33,7 +33,7 @@ class Finding:
 
     @property
     def where(self) -> str:
-        return " / ".join(self.section) or "(top)"
+        return " / ".join(self.section) or "(the runbook as a whole)"
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -104,9 +104,10 @@ class _Offline:
                 command,
                 "kubectl.no-namespace",
                 "error",
-                f"{call.verb} {call.sub} {namespaced[0]} without -n: it acts in the context's "
-                f"default namespace, not {sorted(self.inv.namespaces)[0]!r}".replace("  ", " "),
-                hint="add -n trading-bot",
+                f"kubectl {f'{call.verb} {call.sub}'.strip()} without -n: the {namespaced[0]} "
+                f"is in the context's default namespace, not "
+                f"{', '.join(sorted(self.inv.namespaces))}",
+                hint=f"add -n {sorted(self.inv.namespaces)[0]}",
                 subject=namespaced[0],
             )
 

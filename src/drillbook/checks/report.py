@@ -44,7 +44,8 @@ def _text(report: CheckReport) -> str:
         out.append(where)
         for f in items:
             mark = "NEW " if f.fingerprint in new else ""
-            out.append(f"  {report.runbook}:{f.line}: {mark}{f.severity} {f.code}: {f.message}")
+            at = f"{report.runbook}:{f.line}" if f.line else f"{report.runbook}:-"
+            out.append(f"  {at}: {mark}{f.severity} {f.code}: {f.message}")
             if f.command and f.command != f.message:
                 out.append(f"      {f.command[:160]}")
             if f.hint:

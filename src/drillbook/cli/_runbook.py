@@ -4,6 +4,7 @@ checks (every command and query executed and checked)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -79,6 +80,8 @@ def _check(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ConfigError(f"runbook {path}: no such file")
     baseline = Baseline.load(Path(args.baseline)) if args.baseline else None
+    with contextlib.suppress(ValueError):  # shown as the user would type it
+        path = path.resolve().relative_to(Path.cwd())
     options = CheckOptions(path, args.env, args.name, args.kubeconfig, args.context)
     report = run_check(options, baseline, say=lambda msg: print(f"  {msg}", file=sys.stderr))
     text = render(report, args.format)
