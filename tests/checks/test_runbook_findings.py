@@ -246,3 +246,20 @@ def test_fingerprints_survive_unrelated_edits(findings: list[Finding]) -> None:
     )
     assert {f.fingerprint for f in shifted} == {f.fingerprint for f in findings}
     assert {f.line for f in shifted} != {f.line for f in findings}
+
+
+def test_a_drill_without_its_experiment_is_found() -> None:
+    from drillbook.checks.coverage import check_coverage, drill_refs, rule_names
+    from drillbook.drills.catalog import docker_drills
+
+    doc = RunbookDoc.load(RUNBOOK)
+    drills = drill_refs(docker_drills(doc.runbook), "docker")
+    rules = rule_names(ROOT / "fixtures" / "monitoring" / "rules" / "trading-bot.yml")
+    shipped = {p.stem for p in (ROOT / "experiments").glob("*.yaml")}
+    assert not [
+        f for f in check_coverage(doc, doc, drills, rules, shipped) if "experiment" in f.code
+    ]
+    found = check_coverage(doc, doc, drills, rules, shipped - {"backend-hung"})
+    assert [(f.code, f.subject) for f in found if "experiment" in f.code] == [
+        ("coverage.drill-without-experiment", "backend-hung")
+    ]

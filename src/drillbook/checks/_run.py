@@ -85,7 +85,13 @@ def offline_checks(doc: RunbookDoc, project: Project = Project()) -> list[Findin
     inventory = Inventory.load(project.manifests)
     stack = project.root / "fixtures" / "stack"
     return [
-        *check_coverage(doc, reference, _drills(reference), rule_names(project.rules)),
+        *check_coverage(
+            doc,
+            reference,
+            _drills(reference),
+            rule_names(project.rules),
+            {p.stem for p in (project.root / "experiments").glob("*.yaml")},
+        ),
         *check_kubectl(doc, inventory),
         *check_contract(doc, Contract.load(project.contract), inventory, stack),
         *check_commands(doc, project.root),

@@ -151,11 +151,31 @@ def _borrowed(doc: RunbookDoc, reference: RunbookDoc, drill: DrillRef) -> Findin
 
 
 def check_coverage(
-    doc: RunbookDoc, reference: RunbookDoc, drills: list[DrillRef], rules: list[str]
+    doc: RunbookDoc,
+    reference: RunbookDoc,
+    drills: list[DrillRef],
+    rules: list[str],
+    experiments: set[str] | None = None,
 ) -> list[Finding]:
     """``drills`` as shipped (budgets read from ``reference``, the project's runbook) against
-    the runbook under check; ``rules`` the alert rules' names."""
+    the runbook under check; ``rules`` the alert rules' names; ``experiments`` the names of
+    the Chaos Toolkit experiments (``experiments/*.yaml``) that automate the Docker drills."""
     out: list[Finding] = []
+    for drill in drills:
+        if experiments is not None and drill.tier == "docker" and drill.name not in experiments:
+            out.append(
+                doc.at(
+                    "coverage",
+                    "coverage.drill-without-experiment",
+                    "error",
+                    0,
+                    drill.name,
+                    f"drill {drill.name} has no Chaos Toolkit experiment "
+                    f"(experiments/{drill.name}.yaml)",
+                    hint="`drillbook experiments export` writes it",
+                    subject=drill.name,
+                )
+            )
     runbook = doc.runbook
     alerts = {a.name for a in runbook.alerts}
     ref_alerts = {a.name for a in reference.runbook.alerts}
