@@ -10,6 +10,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drillbook.checks import Baseline, CheckOptions, render, run_check
 from drillbook.checks._kubectl_argv import parse_kubectl
@@ -240,3 +242,18 @@ def test_the_public_names_resolve() -> None:
     assert drillbook.checks.__all__
     for name in drillbook.checks.__all__:
         assert getattr(drillbook.checks, name) is not None, name
+
+
+_WORDS = st.sampled_from(
+    ["get", "pods", "pod/x", "-n", "ns", "-l", "app=x", "-f", "k8s/a.yaml", "--", "sh", "-it",
+     "--from=cronjob/c", "set", "env", "A=1", "rollout", "restart", "cp", "ns/p:/x", "|", "=", ""]
+)  # fmt: skip
+
+
+@given(st.lists(_WORDS, max_size=12))
+def test_any_kubectl_line_is_read_without_crashing(words: list[str]) -> None:
+    call = parse_kubectl(["kubectl", *words])
+    if len(words) >= 1:
+        assert call is not None
+        assert call.verb == words[0]
+        assert all(t.kind for t in call.targets)
