@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PROFILE ?= ci
 REPORTS ?= reports
 
-.PHONY: bootstrap bootstrap-k8s bootstrap-test bootstrap-reports drill test lint unit bench bench-k8s clean allure trends
+.PHONY: bootstrap bootstrap-k8s bootstrap-test bootstrap-reports drill test lint unit bench bench-k8s clean allure trends runbook-check
 
 bootstrap:
 	@bash .ci/bootstrap
@@ -33,6 +33,10 @@ lint:
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## every command and query of the runbook checked on a Docker lab; fails only on new findings
+runbook-check: bootstrap
+	$(BIN)/drillbook runbook check --baseline fixtures/runbook-baseline.json
+
 unit:
 	$(BIN)/pytest -q -m "not docker"
 
@@ -43,6 +47,7 @@ bench: bootstrap
 	$(BIN)/python bench/exchange_throughput.py
 	$(BIN)/python bench/detection_latency.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/runbook_check.py --skip-kubernetes
 
 bench-k8s: bootstrap-k8s
 	$(BIN)/python bench/k8s_controlplane.py

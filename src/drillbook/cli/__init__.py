@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from drillbook.cli import _alerts, _drills, _experiments, _images, _k8s, _lab, _report
+from drillbook.cli import _alerts, _drills, _experiments, _images, _k8s, _lab, _report, _runbook
 from drillbook.errors import ConfigError, DrillbookError
 
 __all__ = ["main"]
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _experiments.register(sub)
     _k8s.register(sub)
     _report.register(sub)
+    _runbook.register(sub)
     return parser
 
 

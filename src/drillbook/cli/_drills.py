@@ -1,4 +1,4 @@
-"""``drillbook run | list`` and ``drillbook runbook show``."""
+"""``drillbook run | list``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from drillbook.cli._runbook import runbook_of
 from drillbook.cli._table import table
 from drillbook.drills import (
     ConsoleOperator,
     DrillRunner,
-    default_runbook,
     kubernetes_state,
     lab_state,
     residue,
@@ -29,7 +29,7 @@ from drillbook.reporting import (
     RunHistory,
     git_commit,
 )
-from drillbook.runbook import Runbook, load_runbook, render_runbook, runbook_to_json
+from drillbook.runbook import Runbook
 from drillbook.sla import DrillResult, Mark, get_profile
 
 __all__ = ["register"]
@@ -77,26 +77,6 @@ def register(sub: Any) -> None:
     lst.add_argument("--env", default="docker", choices=("docker", "kubernetes"))
     lst.set_defaults(handler=_list)
 
-    rb = sub.add_parser("runbook", help="the runbook as drillbook reads it")
-    rsub = rb.add_subparsers(dest="runbook_command", required=True, metavar="ACTION")
-    show = rsub.add_parser("show", help="print the parsed runbook (errors with line numbers)")
-    show.add_argument("file", nargs="?", default=None, metavar="RUNBOOK.md")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(handler=_show)
-
-
-def _runbook(path: str | None) -> Runbook:
-    return load_runbook(path) if path else default_runbook()
-
-
-def _show(args: argparse.Namespace) -> int:
-    runbook = _runbook(args.file)
-    if args.json:
-        print(json.dumps(runbook_to_json(runbook), indent=2))
-    else:
-        print(render_runbook(runbook))
-    return 0
-
 
 def _list(args: argparse.Namespace) -> int:
     rows = [
@@ -106,7 +86,7 @@ def _list(args: argparse.Namespace) -> int:
             d.fault.name,
             ", ".join(f"{b.measure}<={b.seconds:g}s" for b in d.budgets),
         )
-        for d in _catalog(args.env, _runbook(args.runbook))
+        for d in _catalog(args.env, runbook_of(args.runbook))
     ]
     print(table(["drill", "alert", "fault", "budgets (from the runbook)"], rows))
     return 0
@@ -210,7 +190,7 @@ class _Tier:
 
 def _run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
-    drills = select(_catalog(args.env, _runbook(args.runbook)), list(args.drills))
+    drills = select(_catalog(args.env, runbook_of(args.runbook)), list(args.drills))
     if args.dry_run:
         for d in drills:
             print(

@@ -1,0 +1,230 @@
+"""``drillbook runbook check``: the offline checks always; SQL and binaries on a Docker lab,
+live kubectl on a Kubernetes lab. Any lab it starts is removed, whatever happens."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from drillbook.checks._contract import Contract
+from drillbook.checks._doc import RunbookDoc
+from drillbook.checks._finding import Finding
+from drillbook.checks._manifests import Inventory
+from drillbook.checks.baseline import Baseline
+from drillbook.checks.calls import probe_calls
+from drillbook.checks.commands import check_binaries, check_commands
+from drillbook.checks.contract import check_contract
+from drillbook.checks.coverage import DrillRef, check_coverage, drill_refs, rule_names
+from drillbook.checks.kubectl import check_kubectl
+from drillbook.checks.live import LiveKubectl
+from drillbook.checks.report import CheckReport
+from drillbook.checks.sql import SqlCheck
+from drillbook.drills._budgets import DEFAULT_RUNBOOK
+from drillbook.errors import ConfigError
+
+__all__ = ["ENVS", "CheckOptions", "Project", "docker_checks", "offline_checks", "run_check"]
+
+ENVS = ("offline", "docker", "kubernetes")
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the checks read what the runbook is checked against."""
+
+    root: Path = DEFAULT_RUNBOOK.parents[1]
+
+    @property
+    def reference(self) -> Path:
+        return self.root / "fixtures" / "operational-runbooks.md"
+
+    @property
+    def manifests(self) -> Path:
+        return self.root / "fixtures" / "k8s"
+
+    @property
+    def contract(self) -> Path:
+        return self.root / "fixtures" / "stack" / "CONTRACT.md"
+
+    @property
+    def rules(self) -> Path:
+        return self.root / "fixtures" / "monitoring" / "rules" / "trading-bot.yml"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    runbook: Path
+    env: str = "docker"
+    lab_name: str = "drillbook-check"
+    kubeconfig: str | None = None
+    context: str | None = None
+    project: Project = Project()
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVS:
+            raise ConfigError(f"--env {self.env!r}: expected one of {', '.join(ENVS)}")
+
+
+def _drills(reference: RunbookDoc) -> list[DrillRef]:
+    """The drills as shipped, budgets read from the project's runbook."""
+    from drillbook.drills.catalog import docker_drills
+    from drillbook.drills.kubernetes import kubernetes_drills
+
+    runbook = reference.runbook
+    return drill_refs(docker_drills(runbook), "docker") + drill_refs(
+        kubernetes_drills(runbook), "kubernetes"
+    )
+
+
+def offline_checks(doc: RunbookDoc, project: Project = Project()) -> list[Finding]:
+    """Coverage, kubectl against the manifests, the contract, commands: no lab needed."""
+    reference = RunbookDoc.load(project.reference)
+    inventory = Inventory.load(project.manifests)
+    stack = project.root / "fixtures" / "stack"
+    return [
+        *check_coverage(
+            doc,
+            reference,
+            _drills(reference),
+            rule_names(project.rules),
+            {p.stem for p in (project.root / "experiments").glob("*.yaml")},
+        ),
+        *check_kubectl(doc, inventory),
+        *check_contract(doc, Contract.load(project.contract), inventory, stack),
+        *check_commands(doc, project.root),
+    ]
+
+
+def _probe(lab: Any) -> Callable[[str, str], bool | None]:
+    def probe(service: str, binary: str) -> bool | None:
+        try:
+            container = lab.container(service)
+        except Exception:  # no such service in the lab: nothing to look in
+            return None
+        code, _ = container.exec_run(["sh", "-c", f"command -v {shlex.quote(binary)}"])
+        return int(code) == 0
+
+    return probe
+
+
+def docker_checks(doc: RunbookDoc, lab: Any) -> tuple[list[Finding], list[str]]:
+    """SQL on the lab's database, binaries in the lab's containers, HTTP GETs to the lab."""
+
+    def in_postgres(argv: list[str]) -> tuple[int, str]:
+        code, out = lab.container("postgres").exec_run(argv, user="postgres")
+        return int(code), out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+
+    sql = SqlCheck(lab.services()["postgres"].url, in_postgres)
+    findings, notes = sql.run(doc)
+    findings += check_binaries(doc, _probe(lab))
+    findings += probe_calls(doc, lab)
+    notes.append(f"binaries looked up with `command -v` in the containers of lab {lab.name!r}")
+    notes.append("HTTP GETs sent to the lab's fake exchange and backend (loopback; no POST)")
+    return findings, notes
+
+
+def _docker(doc: RunbookDoc, options: CheckOptions, say: Say) -> tuple[list[Finding], list[str]]:
+    from drillbook.environments.docker import DockerLab, LabSettings
+
+    lab = DockerLab(LabSettings(name=options.lab_name, services=("backend", "backup")))
+    say(f"lab {lab.name!r}: postgres, backend, backup and their dependencies")
+    try:
+        lab.start(on_event=say)
+        return docker_checks(doc, lab)
+    finally:
+        lab.stop()
+
+
+def _kubernetes(
+    doc: RunbookDoc, options: CheckOptions, say: Say
+) -> tuple[list[Finding], list[str]]:
+    from drillbook.environments.kubernetes import (
+        ControlPlane,
+        ControlPlaneBuild,
+        KubernetesLab,
+        default_cache,
+    )
+
+    plane = None
+    applied = None
+    try:
+        manifests = options.project.manifests
+        if options.kubeconfig or options.context:
+            lab = KubernetesLab(options.kubeconfig, options.context, manifests=manifests)
+        else:
+            plane = ControlPlane(ControlPlaneBuild(default_cache()), name=options.lab_name)
+            lab = KubernetesLab(plane.up(say=say), manifests=manifests)
+        if _namespace_exists(lab):  # a lab already up: checked as it is, left as it is
+            say(f"checking the stack already in {lab.name}")
+        else:
+            say(f"applying the stack to {lab.name}")
+            applied = lab
+            lab.start()
+        return LiveKubectl(lab).run(doc)
+    finally:
+        if plane is not None:
+            plane.down(quiet=True)
+        elif applied is not None:
+            applied.stop()
+
+
+def _namespace_exists(lab: Any) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    from kubernetes import client
+
+    try:
+        client.CoreV1Api(lab.api).read_namespace(lab.namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _distinct(findings: list[Finding]) -> list[Finding]:
+    """The same command twice in one section: the second's fingerprint gets a ``#2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in sorted(findings, key=lambda f: (f.line, f.code, f.subject)):
+        n = seen.get(f.fingerprint, 0) + 1
+        seen[f.fingerprint] = n
+        out.append(f if n == 1 else replace(f, subject=f"{f.subject}#{n}"))
+    return out
+
+
+def run_check(
+    options: CheckOptions, baseline: Baseline | None = None, say: Say = lambda _msg: None
+) -> CheckReport:
+    """Raises ConfigError (a bad runbook, option or file) or LabError (a lab that would not
+    start); the lab, if any, is removed on every path."""
+    doc = RunbookDoc.load(options.runbook)
+    findings = offline_checks(doc, options.project)
+    checks = ["coverage", "kubectl", "contract", "commands"]
+    notes: list[str] = []
+    skipped: list[str] = []
+    if options.env == "docker":
+        more, notes = _docker(doc, options, say)
+        findings += more
+        checks.append("sql")
+        skipped.append("kubectl live (needs --env kubernetes)")
+    elif options.env == "kubernetes":
+        more, notes = _kubernetes(doc, options, say)
+        findings += more
+        skipped.append("SQL and binaries (KWOK nodes run no containers: use --env docker)")
+    else:
+        skipped.append("SQL, binaries (--env docker) and kubectl live (--env kubernetes)")
+    unique = _distinct(findings)
+    new = (baseline or Baseline()).new(unique)
+    return CheckReport(
+        str(options.runbook),
+        options.env,
+        tuple(unique),
+        tuple(new),
+        tuple(notes),
+        tuple(checks),
+        tuple(skipped),
+    )

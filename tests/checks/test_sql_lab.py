@@ -1,0 +1,156 @@
+"""The runbook's SQL on the lab's real PostgreSQL and its binaries in the lab's containers
+(one lab for the module): the findings exactly, PostgreSQL's own errors, writes kept off the
+real database, and the CLI's Docker run green against the project's baseline."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from drillbook.checks import Finding, RunbookDoc, docker_checks
+from drillbook.checks.sql import SqlCheck
+from drillbook.environments.docker import DockerLab
+from support.labtools import DRILLBOOK, cli_env, leftovers, running_lab
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNBOOK = ROOT / "fixtures" / "operational-runbooks.md"
+TEXT = RUNBOOK.read_text()
+EXPECTED = {
+    (154, "commands.binary-missing", "postgres:pg_resetwal"),  # not on PATH in Debian's image
+    (412, "commands.binary-missing", "backend:node"),
+    (438, "commands.binary-missing", "backend:node"),
+    (
+        465,
+        "sql.undefined-column",
+        'SELECT query, mean_time, calls FROM pg_stat_statements ORDER BY mean_time DESC LIMIT 10; :: column "mean_time" does not exist',
+    ),
+    (480, "sql.duplicate-index", "idx_trades_timestamp"),
+    # the lab's fake exchange answers the runbook's unsigned key check with -2015
+    (566, "contract.http-refused", "api.binance.com/api/v3/account"),
+    (678, "commands.binary-missing", "backend:npm"),
+    (681, "commands.binary-missing", "backend:npm"),
+}
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[DockerLab]:
+    with running_lab("check", ("backend", "backup")) as lab:
+        yield lab
+
+
+def _sql(lab: DockerLab, doc: RunbookDoc) -> list[Finding]:
+    """Only the SQL family: the mutations break SQL."""
+
+    def in_postgres(argv: list[str]) -> tuple[int, str]:
+        code, out = lab.container("postgres").exec_run(argv, user="postgres")
+        return int(code), out.decode()
+
+    return SqlCheck(lab.services()["postgres"].url, in_postgres).run(doc)[0]
+
+
+def _keys(findings: list[Finding]) -> set[tuple[int, str, str]]:
+    return {(f.line, f.code, f.subject) for f in findings}
+
+
+def test_the_runbooks_sql_and_binaries(lab: DockerLab) -> None:
+    findings, notes = docker_checks(RunbookDoc.load(RUNBOOK), lab)
+    assert _keys(findings) == EXPECTED
+    by_line = {f.line: f for f in findings}
+    assert by_line[465].message.startswith("PostgreSQL 15.")
+    assert by_line[465].message.endswith(
+        'ERROR: column "mean_time" does not exist (SQLSTATE 42703)'
+    )
+    assert (
+        by_line[465].hint == "pg_stat_statements has: mean_plan_time, mean_exec_time, min_plan_time"
+    )
+    assert "idx_trade_executions_executed_at" in by_line[480].message
+    assert by_line[566].message.endswith(
+        '401 on the lab\'s exchange (binance port): {"code":-2015,"msg":"Invalid API-key, IP, '
+        'or permissions for action."}'
+    )
+    assert any("<pid> resolved to 2147483647" in n for n in notes)
+    assert any("scratch copy drillbook_check_" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "code", "error"),
+    [
+        (
+            "SELECT symbol, side, size, entry_price,",
+            "SELECT symbol, side, size, entry_prise,",
+            271,
+            "sql.undefined-column",
+            'column "entry_prise" does not exist',
+        ),
+        (
+            "SELECT * FROM trade_executions WHERE executed_at > NOW()",
+            "SELECT * FROM trade_execution WHERE executed_at > NOW()",
+            283,
+            "sql.undefined-table",
+            'relation "trade_execution" does not exist',
+        ),
+        (  # a data-modifying CTE reads as a SELECT: the read-only transaction refuses it
+            "SELECT COUNT(*) FROM users; SELECT",
+            "WITH d AS (DELETE FROM users RETURNING id) SELECT COUNT(*) FROM d; SELECT",
+            518,
+            "sql.read-only-sql-transaction",
+            "cannot execute SELECT in a read-only transaction",
+        ),
+        (
+            "UPDATE users SET password_reset_required",
+            "UPDATE users SET password_reset",
+            535,
+            "sql.undefined-column",
+            'column "password_reset" of relation "users" does not exist',
+        ),
+    ],
+)
+def test_a_broken_statement_gives_postgresqls_error(
+    lab: DockerLab, old: str, new: str, line: int, code: str, error: str
+) -> None:
+    assert TEXT.count(old) == 1
+    findings = _sql(lab, RunbookDoc.from_text(TEXT.replace(old, new), "copy.md"))
+    new_findings = [f for f in findings if (f.line, f.code, f.subject) not in EXPECTED]
+    assert [(f.line, f.code) for f in new_findings] == [(line, code)]
+    assert f"ERROR: {error}" in new_findings[0].message
+
+
+def test_writes_run_on_a_scratch_copy_never_on_the_database(lab: DockerLab) -> None:
+    url = lab.services()["postgres"].url
+    email = f"check-{uuid.uuid4().hex[:6]}@example.org"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO users (email, password_hash) VALUES (%s, 'x')", (email,))
+        indexes = conn.execute("SELECT count(*) FROM pg_indexes").fetchone()
+    _sql(lab, RunbookDoc.load(RUNBOOK))
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT password_reset_required FROM users WHERE email = %s", (email,)
+        ).fetchone()
+        assert row == (False,)  # the runbook's UPDATE users SET password_reset_required = true
+        assert conn.execute("SELECT count(*) FROM pg_indexes").fetchone() == indexes
+        scratch = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'drillbook_check_%'"
+        ).fetchall()
+        assert scratch == []
+
+
+def test_the_cli_on_docker_is_green_with_the_baseline_and_removes_its_lab() -> None:
+    name = f"check-cli-{uuid.uuid4().hex[:6]}"
+    result = subprocess.run(
+        [*DRILLBOOK, "runbook", "check", "--name", name, "--format", "json",
+         "--baseline", str(ROOT / "fixtures" / "runbook-baseline.json")],
+        capture_output=True, text=True, timeout=300, env=cli_env(), check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"code": "sql.undefined-column"' in result.stdout
+    assert "0 new" in result.stderr
+    import docker
+
+    assert leftovers(docker.from_env(), name) == []
