@@ -24,7 +24,7 @@ from drillbook.reporting import AllureResults, JsonJournal, JUnitXml, RunEventHa
 from drillbook.runbook import Runbook, load_runbook, render_runbook, runbook_to_json
 from drillbook.sla import DrillResult, Mark, get_profile
 
-__all__ = ["register"]
+__all__ = ["print_summary", "register", "report_handlers"]
 
 
 def register(sub: Any) -> None:
@@ -218,13 +218,8 @@ def _run(args: argparse.Namespace) -> int:
     tier = _Tier(args)
     tier.check()
     run_id = new_run_id()
-    base = Path(args.report) / run_id
-    handlers: list[RunEventHandler] = [
-        _Console(),
-        JsonJournal(Path(args.report), run_id, profile.name),
-        AllureResults(base / "allure-results", profile.name),
-        JUnitXml(base / "junit.xml"),
-    ]
+    base, reporters = report_handlers(args.report, run_id, profile.name)
+    handlers: list[RunEventHandler] = [_Console(), *reporters]
     for h in handlers:
         h.run_started(run_id, profile.name)
     print(
@@ -248,6 +243,23 @@ def _run(args: argparse.Namespace) -> int:
         for h in handlers:
             h.run_finished(results)
         tier.stop()
+    print_summary(results, left, base)
+    return 0 if results and all(r.passed for r in results) and not left else 1
+
+
+def report_handlers(report: str, run_id: str, profile: str) -> tuple[Path, list[RunEventHandler]]:
+    """A run's report directory (``<report>/<run-id>``) and its reporters: journal.json,
+    allure-results/, junit.xml (``drillbook run`` and ``drillbook gameday``)."""
+    base = Path(report) / run_id
+    return base, [
+        JsonJournal(Path(report), run_id, profile),
+        AllureResults(base / "allure-results", profile),
+        JUnitXml(base / "junit.xml"),
+    ]
+
+
+def print_summary(results: list[DrillResult], left: list[str], base: Path) -> None:
+    """The results table, the residue and where the report is."""
     print(
         table(
             ["drill", "alert", "outcome", "probe s", "alert s", "recover s", "clear s", "wall s"],
@@ -273,4 +285,3 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print("residue: none (the lab is as the run found it)")
     print(f"report: {base}/ (journal.json, junit.xml, allure-results/, residue.json)")
-    return 0 if results and all(r.passed for r in results) and not left else 1
