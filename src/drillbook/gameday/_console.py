@@ -126,15 +126,19 @@ class GameDayConsole(RunEventHandler):
             parts.append(f"{_label(budget.measure)} {clock_text(so_far)}/{limit}{over}")
         return "  ".join(parts)
 
+    def redraw(self) -> None:
+        """The status line again, in place: above the prompt while one is shown."""
+        with self._lock:
+            if not self._running:
+                return
+            if self._prompting:
+                self._write(_ABOVE + self.status_line() + _BACK)
+            elif self._line_open:
+                self._write(_CLEAR + self.status_line())
+
     def _tick(self) -> None:
         while not self._stop.wait(self.interval_s):
-            with self._lock:
-                if not self._running:
-                    continue
-                if self._prompting:
-                    self._write(_ABOVE + self.status_line() + _BACK)
-                elif self._line_open:
-                    self._write(_CLEAR + self.status_line())
+            self.redraw()
 
     def start_ticker(self) -> threading.Thread | None:
         """On a terminal, a thread redrawing the status line each ``interval_s``."""

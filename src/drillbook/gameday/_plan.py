@@ -114,9 +114,8 @@ class _Reader:
         """The keys of a mapping node with their key and value nodes; unknown or duplicate keys
         and missing required ones are errors."""
         if not isinstance(node, MappingNode):
-            self.fail(
-                node, where, f"expected a mapping with {', '.join(required)}, got {_kind(node)}"
-            )
+            wanted = f"with {', '.join(required)}" if required else f"({', '.join(optional)})"
+            self.fail(node, where, f"expected a mapping {wanted}, got {_kind(node)}")
         assert isinstance(node, MappingNode)
         found: dict[str, tuple[Node, Node]] = {}
         for key, value in node.value:
@@ -163,9 +162,9 @@ class _Reader:
 
 def _kind(node: Node) -> str:
     if isinstance(node, MappingNode):
-        return "a mapping"
+        return "a mapping" if node.value else "an empty mapping"
     if isinstance(node, SequenceNode):
-        return "a list"
+        return "a list" if node.value else "an empty list"
     if isinstance(node, ScalarNode):
         return "nothing" if node.tag == _NULL or node.value == "" else repr(node.value)
     return "nothing"
@@ -195,8 +194,13 @@ def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         raise ConfigError(f"{path}:{line}: not valid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (a control character)
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(f"{path}:{line}: not valid YAML: {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}:1: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}:1: not valid as a plan: nested too deeply") from None
     reader = _Reader(path)
     if root is None:
         reader.fail(None, "plan", "the file is empty; expected roles and scenarios")
