@@ -196,6 +196,10 @@ class GameDayConsole(RunEventHandler):
         self.notes.append(entry)
         self.say(f"    note by {entry.by} at {self._t(entry.at)}: {text}")
 
+    def record(self, text: str, by: str) -> None:
+        """A note the console takes itself (a step handed to automation: by whom, when)."""
+        self.notes.append(Note(self.clock(), self.wall(), by, text))
+
     def abort(self, how: str) -> NoReturn:
         """Note who aborted and raise :class:`GameDayAborted` (the runner reverts the fault)."""
         self.notes.append(Note(self.clock(), self.wall(), self.current, f"aborted ({how})"))

@@ -49,6 +49,7 @@ class TerminalOperator:
             word, _, rest = answer.partition(" ")
             if word.lower() in ("h", "hand", "automation"):
                 self.console.say(f"      -> handed to automation by {who}")
+                self.console.record(f"handed to automation: {step.name}", who)
                 return "automation"
             if word.lower() in ("d", "done"):
                 doer = rest.strip() or who
