@@ -35,6 +35,7 @@ bench: bootstrap
 	$(BIN)/python bench/stack_startup.py
 	$(BIN)/python bench/exchange_throughput.py
 	$(BIN)/python bench/detection_latency.py
+	$(BIN)/python bench/gameday_rehearsal.py
 
 bench-k8s: bootstrap-k8s
 	$(BIN)/python bench/k8s_controlplane.py

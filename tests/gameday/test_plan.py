@@ -245,3 +245,11 @@ def test_dry_run_text_says_who_does_each_step_and_the_budgets(tmp_path: Path) ->
     rehearsal = render_plan(plan, get_profile("gameday"), rehearsal=True)
     assert "acknowledges: automation as oncall" in rehearsal
     assert "-> automation (for oncall)" in rehearsal
+
+
+def test_the_public_names_resolve() -> None:
+    from drillbook import gameday
+
+    assert gameday.__all__
+    for name in gameday.__all__:
+        assert getattr(gameday, name) is not None, name
