@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import signal
+import struct
+import termios
 from pathlib import Path
 
 import pytest
@@ -229,3 +232,20 @@ def test_signals_abort_once_then_ask_for_patience(sig: signal.Signals, how: str)
         os.kill(os.getpid(), sig)  # while reverting: no second abort, only a message
         assert "please wait" in _output(console)
     assert signal.getsignal(sig) is before
+
+
+def test_on_a_narrow_terminal_the_status_line_is_cut_not_wrapped() -> None:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    with os.fdopen(slave, "w") as out:
+        now = FakeTime()
+        console = GameDayConsole(io.StringIO(), out, people=SMOKE.people(), clock=now, wall=now)
+        assert console.live  # a terminal, detected
+        console.begin(SCENARIO, 1, 1, BUDGETS)
+        _mark(console, IncidentClock(clock=now, wall=now), Phase.ACTIVE)
+        os.read(master, 65536)
+        console.redraw()
+        line = os.read(master, 65536).decode().rsplit("\x1b[2K", 1)[-1]
+    os.close(master)
+    assert line == "[exchanges-lost] T+0:00  respond -/2:0~"
+    assert len(line) == 39  # below the 40 columns: never wraps

@@ -9,6 +9,7 @@ SIGTERM abort at any moment (``abort_on_signals``). An abort is :class:`GameDayA
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -97,7 +98,7 @@ class GameDayConsole(RunEventHandler):
                 self._line_open = False
             self._write(text + "\n")
             if self.live and self._running and not self._prompting:
-                self._write(self.status_line())
+                self._write(self._live_status())
                 self._line_open = True
 
     def status_line(self, now: float | None = None) -> str:
@@ -126,15 +127,24 @@ class GameDayConsole(RunEventHandler):
             parts.append(f"{_label(budget.measure)} {clock_text(so_far)}/{limit}{over}")
         return "  ".join(parts)
 
+    def _live_status(self) -> str:
+        """The status line cut to the terminal's width: a wrapped line could not be redrawn."""
+        line = self.status_line()
+        try:
+            width = os.get_terminal_size(self.output.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return line
+        return line if len(line) < width else line[: max(1, width - 2)] + "~"
+
     def redraw(self) -> None:
         """The status line again, in place: above the prompt while one is shown."""
         with self._lock:
             if not self._running:
                 return
             if self._prompting:
-                self._write(_ABOVE + self.status_line() + _BACK)
+                self._write(_ABOVE + self._live_status() + _BACK)
             elif self._line_open:
-                self._write(_CLEAR + self.status_line())
+                self._write(_CLEAR + self._live_status())
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -165,7 +175,7 @@ class GameDayConsole(RunEventHandler):
                     self._write(_CLEAR)
                     self._line_open = False
                 if self._running:
-                    self._write(self.status_line() + "\n")
+                    self._write((self._live_status() if self.live else self.status_line()) + "\n")
                 self._write(prompt)
                 self._prompting = True
             try:

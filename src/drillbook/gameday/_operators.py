@@ -44,7 +44,7 @@ class TerminalOperator:
         self.console.say(f"    step for {assigned.role} ({who}): {step.name}{cite}")
         while True:
             answer = self.console.ask(
-                "      d: done by hand (d NAME: someone else did), h: hand to automation > "
+                "      d: done by hand (d NAME: by someone else), h: hand to automation > "
             )
             word, _, rest = answer.partition(" ")
             if word.lower() in ("h", "hand", "automation"):
