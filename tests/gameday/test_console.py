@@ -234,9 +234,16 @@ def test_signals_abort_once_then_ask_for_patience(sig: signal.Signals, how: str)
     assert signal.getsignal(sig) is before
 
 
-def test_on_a_narrow_terminal_the_status_line_is_cut_not_wrapped() -> None:
+@pytest.mark.parametrize(
+    ("columns", "shown"),
+    [
+        (40, "[exchanges-lost] T+0:00  respond -/2:0~"),  # 39: below 40 columns, never wraps
+        (0, "[exchanges-lost] T+0:00  respond -/2:00  recover 0:00/10:00"),  # size never set
+    ],
+)
+def test_on_a_narrow_terminal_the_status_line_is_cut_not_wrapped(columns: int, shown: str) -> None:
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     with os.fdopen(slave, "w") as out:
         now = FakeTime()
         console = GameDayConsole(io.StringIO(), out, people=SMOKE.people(), clock=now, wall=now)
@@ -247,5 +254,4 @@ def test_on_a_narrow_terminal_the_status_line_is_cut_not_wrapped() -> None:
         console.redraw()
         line = os.read(master, 65536).decode().rsplit("\x1b[2K", 1)[-1]
     os.close(master)
-    assert line == "[exchanges-lost] T+0:00  respond -/2:0~"
-    assert len(line) == 39  # below the 40 columns: never wraps
+    assert line == shown

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Sequence
 
@@ -26,6 +29,8 @@ class Terminal:
 
     def __init__(self, argv: Sequence[str], env: dict[str, str], cwd: str) -> None:
         master, slave = os.openpty()
+        # a terminal's size as a person's window has it (a fresh pty says 0 x 0)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
         self.fd = master
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _ATTACH, *argv],

@@ -134,7 +134,9 @@ class GameDayConsole(RunEventHandler):
             width = os.get_terminal_size(self.output.fileno()).columns
         except (AttributeError, OSError, ValueError):
             return line
-        return line if len(line) < width else line[: max(1, width - 2)] + "~"
+        if width <= 1 or len(line) < width:  # 0: a terminal that never said its size
+            return line
+        return line[: width - 2] + "~"
 
     def redraw(self) -> None:
         """The status line again, in place: above the prompt while one is shown."""
