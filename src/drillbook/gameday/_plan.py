@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -104,7 +104,9 @@ class _Reader:
 
     path: Path
 
-    def fail(self, node: Node | None, where: str, message: str, hint: str | None = None) -> None:
+    def fail(
+        self, node: Node | None, where: str, message: str, hint: str | None = None
+    ) -> NoReturn:
         line = node.start_mark.line + 1 if node is not None else 1
         raise ConfigError(f"{self.path}:{line}: {where}: {message}", hint=hint)
 
@@ -116,7 +118,6 @@ class _Reader:
         if not isinstance(node, MappingNode):
             wanted = f"with {', '.join(required)}" if required else f"({', '.join(optional)})"
             self.fail(node, where, f"expected a mapping {wanted}, got {_kind(node)}")
-        assert isinstance(node, MappingNode)
         found: dict[str, tuple[Node, Node]] = {}
         for key, value in node.value:
             name = key.value if isinstance(key, ScalarNode) else None
@@ -127,7 +128,6 @@ class _Reader:
                     f"unknown field {name if name is not None else _kind(key)!r}",
                     hint=f"fields here: {', '.join((*required, *optional))}",
                 )
-            assert name is not None
             if name in found:
                 self.fail(key, f"{where}.{name}", "given twice")
             found[name] = (key, value)
@@ -139,13 +139,11 @@ class _Reader:
     def text(self, node: Node, where: str) -> str:
         if not isinstance(node, ScalarNode) or node.tag == _NULL or not node.value.strip():
             self.fail(node, where, f"expected a non-empty text, got {_kind(node)}")
-        assert isinstance(node, ScalarNode)
         return str(node.value).strip()
 
     def items(self, node: Node, where: str) -> list[Node]:
         if not isinstance(node, SequenceNode) or not node.value:
             self.fail(node, where, f"expected a non-empty list, got {_kind(node)}")
-        assert isinstance(node, SequenceNode)
         return list(node.value)
 
     def seconds(self, node: Node, where: str) -> float:
@@ -204,7 +202,6 @@ def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
     reader = _Reader(path)
     if root is None:
         reader.fail(None, "plan", "the file is empty; expected roles and scenarios")
-    assert root is not None
     top = reader.mapping(root, "plan", ("roles", "scenarios"), ("name", "description", "profile"))
     name = reader.text(top["name"][1], "name") if "name" in top else path.stem
     description = reader.text(top["description"][1], "description") if "description" in top else ""
@@ -234,7 +231,6 @@ def _roles(reader: _Reader, node: Node) -> tuple[Role, ...]:
             "roles",
             f"expected a mapping of role names to who and description, got {_kind(node)}",
         )
-    assert isinstance(node, MappingNode)
     roles: list[Role] = []
     for key, value in node.value:
         role = reader.text(key, "roles")
@@ -275,7 +271,6 @@ def _scenario(
         reader.fail(
             drill_node, f"{where}.drill", f"unknown drill {name!r}", f"drills: {', '.join(drills)}"
         )
-    assert drill is not None
     acknowledge = _role(reader, fields["acknowledge"][1], f"{where}.acknowledge", roles)
     briefing = (
         reader.text(fields["briefing"][1], f"{where}.briefing") if "briefing" in fields else ""
@@ -315,7 +310,6 @@ def _assignment(
             f"drill {drill.name!r} has no step {ref!r}",
             f"its steps (by name or number): {listing}",
         )
-    assert step is not None
     by = reader.text(fields["by"][1], f"{where}.by")
     if by not in ("human", "automation"):
         reader.fail(fields["by"][1], f"{where}.by", f"expected human or automation, got {by!r}")
