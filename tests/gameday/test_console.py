@@ -255,3 +255,21 @@ def test_on_a_narrow_terminal_the_status_line_is_cut_not_wrapped(columns: int, s
         line = os.read(master, 65536).decode().rsplit("\x1b[2K", 1)[-1]
     os.close(master)
     assert line == shown
+
+
+def test_an_abort_while_the_drill_reverts_waits_for_it() -> None:
+    now = FakeTime()
+    console = _console("", now)
+    clock = IncidentClock(clock=now, wall=now)
+    _mark(console, clock, Phase.ACTIVE)
+    _mark(console, clock, Phase.VERIFIED)  # the runner now reverts and checks steady state
+    with abort_on_signals(console):
+        os.kill(os.getpid(), signal.SIGTERM)  # no exception: the revert goes on
+        os.kill(os.getpid(), signal.SIGINT)
+    assert console.pending == "SIGTERM"
+    assert [n.text for n in console.notes] == ["aborted (SIGTERM)"]
+    out = _output(console)
+    assert "ABORT (SIGTERM) by operator: once this drill is reverted" in out
+    assert "please wait" in out
+    console.begin(SCENARIO, 1, 1, BUDGETS)
+    assert (console.finishing, console.pending) == (False, "")

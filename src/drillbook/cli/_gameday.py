@@ -103,7 +103,8 @@ def _gameday(args: argparse.Namespace) -> int:
             except GameDayAborted as exc:  # before or between scenarios (lab start)
                 outcome = GameDayResult(outcome.results, aborted=exc.how)
             finally:
-                section["aborted"] = outcome.aborted or None
+                console.finishing = True  # the lab is being removed: a Ctrl-C now waits for it
+                section["aborted"] = outcome.aborted or console.pending or None
                 journal.add("gameday", section)
                 for h in reporters:
                     h.run_finished(list(outcome.results))
@@ -111,6 +112,8 @@ def _gameday(args: argparse.Namespace) -> int:
     finally:
         console.close()
     base.mkdir(parents=True, exist_ok=True)
+    if console.pending and not outcome.aborted:  # Ctrl-C while the lab was being removed
+        outcome = GameDayResult(outcome.results, outcome.residue, console.pending)
     if outcome.aborted:
         print(
             f"game day aborted ({outcome.aborted}): the fault was reverted and lab "

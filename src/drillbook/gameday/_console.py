@@ -79,6 +79,8 @@ class GameDayConsole(RunEventHandler):
     _line_open: bool = False  # the status line is the last line, the cursor at its end
     _prompting: bool = False  # a prompt is shown, the status line just above it
     _running: bool = False  # between the fault in effect and the drill's end
+    finishing: bool = False  # the drill is reverting: an abort waits until it is done
+    pending: str = ""  # an abort that came while the drill was finishing (how)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
@@ -223,6 +225,7 @@ class GameDayConsole(RunEventHandler):
         """Announce a scenario: briefing, who acknowledges, who does each step, the budgets."""
         self.scenario, self.budgets = scenario, tuple(budgets)
         self.marks, self.notes = [], []
+        self.finishing, self.pending = False, ""
         drill = scenario.drill
         ack = scenario.acknowledge
         lines = [
@@ -254,6 +257,8 @@ class GameDayConsole(RunEventHandler):
     def phase(self, drill: DrillLike, mark: Mark) -> None:
         with self._lock:
             self.marks.append(mark)
+            if mark.phase in (Phase.VERIFIED, Phase.REVERTED):
+                self.finishing = True  # from here the runner reverts and checks steady state
             if mark.phase == Phase.ACTIVE:
                 self._running = True
         step = f" [{mark.step}]" if mark.step else ""
@@ -262,7 +267,7 @@ class GameDayConsole(RunEventHandler):
 
     def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
         with self._lock:
-            self._running = False
+            self._running = self.finishing = False
             if self._line_open:
                 self._write(_CLEAR)
                 self._line_open = False
@@ -286,8 +291,10 @@ class GameDayConsole(RunEventHandler):
 
 @contextmanager
 def abort_on_signals(console: GameDayConsole) -> Iterator[None]:
-    """Ctrl-C and SIGTERM abort the game day at any moment; a second one while the fault is
-    being reverted only asks for patience (the revert is never cut short)."""
+    """Ctrl-C and SIGTERM abort the game day at any moment; one that comes while a drill is
+    reverting (after it verified or reverted) stops the plan once that drill is done
+    (``console.pending``), and a second one only asks for patience: a revert is never cut
+    short."""
     names = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def patience(signum: int, frame: FrameType | None) -> None:
@@ -296,7 +303,13 @@ def abort_on_signals(console: GameDayConsole) -> Iterator[None]:
     def first(signum: int, frame: FrameType | None) -> None:
         for sig in names:
             signal.signal(sig, patience)
-        console.abort(names.get(signal.Signals(signum), str(signum)))
+        how = names.get(signal.Signals(signum), str(signum))
+        if console.finishing:  # never cut a revert short: stop once this drill is done
+            console.pending = how
+            console.record(f"aborted ({how})", console.current)
+            console.say(f"\n!!! ABORT ({how}) by {console.current}: once this drill is reverted")
+            return
+        console.abort(how)
 
     previous = {sig: signal.getsignal(sig) for sig in names}
     for sig in names:

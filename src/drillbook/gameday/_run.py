@@ -48,13 +48,14 @@ def run_plan(
 ) -> GameDayResult:
     """Run every scenario of ``plan`` in order on the running ``lab``. An abort
     (:class:`GameDayAborted`) stops the plan after the runner has reverted the fault; the
-    residue check runs only when the plan ran to the end (an aborted lab is removed whole)."""
+    residue check runs only when the plan ran to the end (an aborted lab is removed whole);
+    an abort during it is an aborted plan too."""
     # budgets are tightened per scenario (profile, then the plan): the runner only settles
     untightened = Profile(profile.name, settle_s=profile.settle_s, description=profile.description)
     collect = _Collect()
-    before = lab_state(lab)
     total = len(plan.scenarios)
     try:
+        before = lab_state(lab)
         for index, scenario in enumerate(plan.scenarios, 1):
             budgets = scenario.effective_budgets(profile)
             console.begin(scenario, index, total, budgets)
@@ -73,7 +74,9 @@ def run_plan(
                 operator=operator,
             )
             runner.run(replace(scenario.drill, budgets=budgets))
+            if console.pending:  # aborted while the drill was reverting: it finished first
+                return GameDayResult(tuple(collect.results), aborted=console.pending)
+        left = residue(before, lab_state(lab))
     except GameDayAborted as exc:
         return GameDayResult(tuple(collect.results), aborted=exc.how)
-    left = residue(before, lab_state(lab))
     return GameDayResult(tuple(collect.results), tuple(left))
