@@ -11,6 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from drillbook.environments.docker import clean_leftovers
 from support.labtools import cli_env, leftovers
 
 pytestmark = pytest.mark.docker
@@ -21,15 +22,20 @@ SMOKE = Path(__file__).resolve().parents[2] / "drills" / "gameday" / "smoke.yaml
 def test_a_rehearsal_runs_the_plan_with_no_one_at_the_terminal(tmp_path: Path) -> None:
     name = f"rehearsal-{uuid.uuid4().hex[:6]}"
     argv = [sys.executable, "-m", "drillbook", "gameday", str(SMOKE), "--rehearsal"]
-    result = subprocess.run(
-        [*argv, "--profile", "ci", "--name", name, "--report", str(tmp_path)],
-        stdin=subprocess.DEVNULL,  # a prompt would read end of input and abort
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=cli_env(),
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [*argv, "--profile", "ci", "--name", name, "--report", str(tmp_path)],
+            stdin=subprocess.DEVNULL,  # a prompt would read end of input and abort
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=cli_env(),
+            check=False,
+        )
+    finally:
+        found = leftovers(docker.from_env(), name)
+        clean_leftovers(docker.from_env(), name)  # a run killed by the timeout leaves none
+    assert found == []
     assert result.returncode == 0, result.stderr[-3000:]
     assert "rehearsal: acknowledged by automation as on-call" in result.stderr
     assert "residue: none" in result.stdout
@@ -42,4 +48,3 @@ def test_a_rehearsal_runs_the_plan_with_no_one_at_the_terminal(tmp_path: Path) -
     assert ("response_started", "automation as on-call") in actors
     assert [a for p, a in actors if p == "step_finished"] == ["automation", "automation"]
     assert drill["notes"] == []
-    assert leftovers(docker.from_env(), name) == []

@@ -4,6 +4,7 @@ one game day to the end, one aborted with Ctrl-C while the fault is in effect.""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import docker
 import pytest
 
+from drillbook.environments.docker import clean_leftovers
 from support.labtools import cli_env, leftovers
 from support.terminal import Terminal
 
@@ -33,6 +35,7 @@ def gameday(tmp_path: Path) -> Iterator[tuple[Terminal, str, Path]]:
         yield term, name, reports
     finally:
         term.close()
+        clean_leftovers(docker.from_env(), name)  # a test that failed half-way leaves none
 
 
 def _journal(reports: Path) -> dict[str, Any]:
@@ -109,3 +112,14 @@ def test_ctrl_c_in_the_middle_reverts_the_fault_and_removes_the_lab(
     assert (drill["outcome"], drill["reverted"]) == ("aborted", True)
     assert drill["notes"][-1]["text"] == "aborted (Ctrl-C)"
     assert leftovers(docker.from_env(), name) == []  # nothing labelled with the lab is left
+
+
+def test_sigterm_at_the_briefing_removes_the_lab(gameday: tuple[Terminal, str, Path]) -> None:
+    term, name, reports = gameday
+    term.expect(r"Enter: inject the fault and start the clock > ", timeout=180)
+    term.proc.send_signal(signal.SIGTERM)  # as a CI job's timeout sends it
+    term.expect(r"ABORT \(SIGTERM\) by Alex: reverting the fault, removing the lab")
+    assert term.wait(timeout=120) == 130, term.screen[-3000:]
+    assert _journal(reports)["gameday"]["aborted"] == "SIGTERM"
+    assert _journal(reports)["drills"] == []  # aborted before any fault
+    assert leftovers(docker.from_env(), name) == []

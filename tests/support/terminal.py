@@ -95,8 +95,14 @@ class Terminal:
                 break
         return self.proc.returncode
 
-    def close(self) -> None:
+    def close(self, grace_s: float = 90) -> None:
+        """End the program if it still runs: SIGTERM first (drillbook reverts and removes its
+        lab), SIGKILL after ``grace_s``."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.wait(timeout=grace_s)
+            except AssertionError:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
         os.close(self.fd)
