@@ -9,6 +9,8 @@ import os
 import signal
 import struct
 import termios
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -273,3 +275,18 @@ def test_an_abort_while_the_drill_reverts_waits_for_it() -> None:
     assert "please wait" in out
     console.begin(SCENARIO, 1, 1, BUDGETS)
     assert (console.finishing, console.pending) == (False, "")
+
+
+def test_on_a_terminal_what_was_typed_before_the_question_is_dropped() -> None:
+    master, slave = os.openpty()
+    with os.fdopen(slave, "r") as keyboard:
+        console = GameDayConsole(keyboard, io.StringIO(), people=SMOKE.people())
+        os.write(master, b"\n")  # a stray Enter while automation was working
+        time.sleep(0.3)  # the line discipline has queued it
+        later = threading.Timer(0.3, os.write, (master, b"Robin\n"))
+        later.start()
+        try:
+            assert console.ask("> ") == "Robin"  # not the stray Enter
+        finally:
+            later.join()
+    os.close(master)

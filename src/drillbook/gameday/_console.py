@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import termios
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -174,6 +175,7 @@ class GameDayConsole(RunEventHandler):
         """The operator's answer to ``prompt``; notes (``n <text>``) are taken and asked again,
         ``a`` aborts. End of input aborts too: nobody is there to answer."""
         while True:
+            self._discard_typeahead()
             with self._lock:
                 if self._line_open:
                     self._write(_CLEAR)
@@ -201,6 +203,15 @@ class GameDayConsole(RunEventHandler):
                 self.note(answer[1:].strip())
                 continue
             return answer
+
+    def _discard_typeahead(self) -> None:
+        """On a terminal, what was typed before the question is dropped: a stray Enter must
+        not start the next fault."""
+        try:
+            if self.input.isatty():
+                termios.tcflush(self.input.fileno(), termios.TCIFLUSH)
+        except (AttributeError, OSError, ValueError, termios.error):
+            return
 
     def note(self, text: str) -> None:
         if not text:
