@@ -48,6 +48,7 @@ bench: bootstrap
 	$(BIN)/python bench/detection_latency.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/runbook_check.py --skip-kubernetes
+	$(BIN)/python bench/gameday_rehearsal.py
 
 bench-k8s: bootstrap-k8s
 	$(BIN)/python bench/k8s_controlplane.py

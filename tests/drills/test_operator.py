@@ -21,7 +21,7 @@ def test_console_operator_reads_name_and_choices() -> None:
     assert op.acknowledge(KILLED, "backend healthy: 503") == "alice"
     step = Step("kubectl rollout restart deployment/backend", lambda p: None, "TBD res 3")
     assert op.perform(KILLED, step) == "automation"
-    assert op.perform(KILLED, step) == "human"
+    assert op.perform(KILLED, step) == "alice"  # the clock records who did it by hand
     text = out.getvalue()
     assert "TradingBotDown: backend-killed" in text
     assert "kubectl rollout restart deployment/backend (TBD res 3)" in text
@@ -38,7 +38,7 @@ def test_a_human_acknowledges_and_automation_restarts(lab: DockerLab) -> None:
     result = DrillRunner(lab, Profile("gameday-test", settle_s=1.0), operator=operator).run(KILLED)
     result.raise_for_outcome()
     responded = next(m for m in result.marks if m.phase == Phase.RESPONDED)
-    assert (responded.actor, responded.detail) == ("human", "acknowledged by alice")
+    assert (responded.actor, responded.detail) == ("alice", "acknowledged by alice")
     done = next(m for m in result.marks if m.phase == Phase.STEP_FINISHED)
     assert done.actor == "automation"
 
@@ -54,5 +54,5 @@ def test_a_step_claimed_done_by_hand_but_not_done_breaches(lab: DockerLab) -> No
         result.raise_for_outcome()
     assert info.value.phase.startswith("time_to_recover")
     done = next(m for m in result.marks if m.phase == Phase.STEP_FINISHED)
-    assert done.actor == "human"
+    assert done.actor == "bob"
     assert result.steady_after

@@ -8,7 +8,17 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from drillbook.cli import _alerts, _drills, _experiments, _images, _k8s, _lab, _report, _runbook
+from drillbook.cli import (
+    _alerts,
+    _drills,
+    _experiments,
+    _gameday,
+    _images,
+    _k8s,
+    _lab,
+    _report,
+    _runbook,
+)
 from drillbook.errors import ConfigError, DrillbookError
 
 __all__ = ["main"]
@@ -30,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     _k8s.register(sub)
     _report.register(sub)
     _runbook.register(sub)
+    _gameday.register(sub)
     return parser
 
 

@@ -32,7 +32,7 @@ from drillbook.reporting import (
 from drillbook.runbook import Runbook
 from drillbook.sla import DrillResult, Mark, get_profile
 
-__all__ = ["register"]
+__all__ = ["print_summary", "register", "report_handlers"]
 
 
 def register(sub: Any) -> None:
@@ -206,17 +206,8 @@ def _run(args: argparse.Namespace) -> int:
     tier = _Tier(args)
     tier.check()
     run_id = new_run_id()
-    base = Path(args.report) / run_id
-    journal = JsonJournal(Path(args.report), run_id, profile.name)
-    handlers: list[RunEventHandler] = [
-        _Console(),
-        journal,
-        AllureResults(base / "allure-results", profile.name),
-        JUnitXml(base / "junit.xml"),
-        # after the journal: both render its data at the end of the run
-        HtmlReport(journal),
-        RunHistory(journal, Path(args.report) / "history.jsonl", env=args.env, commit=git_commit()),
-    ]
+    base, reporters = report_handlers(args.report, run_id, profile.name, env=args.env)
+    handlers: list[RunEventHandler] = [_Console(), *reporters]
     for h in handlers:
         h.run_started(run_id, profile.name)
     print(
@@ -240,6 +231,30 @@ def _run(args: argparse.Namespace) -> int:
         for h in handlers:
             h.run_finished(results)
         tier.stop()
+    print_summary(results, left, base)
+    return 0 if results and all(r.passed for r in results) and not left else 1
+
+
+def report_handlers(
+    report: str, run_id: str, profile: str, *, env: str = "docker"
+) -> tuple[Path, list[RunEventHandler]]:
+    """A run's report directory (``<report>/<run-id>``) and its reporters: journal.json,
+    allure-results/, junit.xml, index.html and a line of ``<report>/history.jsonl``
+    (``drillbook run`` and ``drillbook gameday``)."""
+    base = Path(report) / run_id
+    journal = JsonJournal(Path(report), run_id, profile)
+    return base, [
+        journal,
+        AllureResults(base / "allure-results", profile),
+        JUnitXml(base / "junit.xml"),
+        # after the journal: both render its data at the end of the run
+        HtmlReport(journal),
+        RunHistory(journal, Path(report) / "history.jsonl", env=env, commit=git_commit()),
+    ]
+
+
+def print_summary(results: list[DrillResult], left: list[str], base: Path) -> None:
+    """The results table, the residue and where the report is."""
     print(
         table(
             ["drill", "alert", "outcome", "probe s", "alert s", "recover s", "clear s", "wall s"],
@@ -265,4 +280,3 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print("residue: none (the lab is as the run found it)")
     print(f"report: {base}/ (index.html, journal.json, junit.xml, allure-results/, residue.json)")
-    return 0 if results and all(r.passed for r in results) and not left else 1

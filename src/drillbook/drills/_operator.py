@@ -3,14 +3,15 @@
 With an operator the runner waits, once the fault is detected (and its alert fired), for a
 human to acknowledge: the clock's ``response_started`` is then the human's, with their name.
 For each runbook step the operator either lets drillbook's automation run it (Enter) or says
-they did it by hand (``d``): the step is timed from the prompt to their answer, by ``human``.
+they did it by hand (``d``): the step is timed from the prompt to their answer, by their name
+(each human phase's ``Mark.actor`` is the person's name).
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from drillbook.drills._model import Drill, Step
 
@@ -22,8 +23,9 @@ class Operator(Protocol):
         """Block until a human acknowledges; return who."""
         ...
 
-    def perform(self, drill: Drill, step: Step) -> Literal["automation", "human"]:
-        """Who performs ``step``: drillbook's automation, or the human (already done)."""
+    def perform(self, drill: Drill, step: Step) -> str:
+        """Who performs ``step``: ``"automation"`` (drillbook runs it now), or the name of the
+        person who did it by hand (already done)."""
         ...
 
 
@@ -48,9 +50,9 @@ class ConsoleOperator:
         self.name = who or "operator"
         return self.name
 
-    def perform(self, drill: Drill, step: Step) -> Literal["automation", "human"]:
+    def perform(self, drill: Drill, step: Step) -> str:
         cite = f" ({step.runbook})" if step.runbook else ""
         answer = self._ask(
             f"    step: {step.name}{cite}\n    Enter: let drillbook run it; d: done by hand > "
         )
-        return "human" if answer.lower() in ("d", "done") else "automation"
+        return (self.name or "operator") if answer.lower() in ("d", "done") else "automation"

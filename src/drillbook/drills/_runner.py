@@ -122,13 +122,12 @@ class DrillRunner:
             mark(Phase.RESPONDED, "automation")
         else:
             who = self.operator.acknowledge(drill, seen.detail)
-            mark(Phase.RESPONDED, f"acknowledged by {who}", actor="human")
+            mark(Phase.RESPONDED, f"acknowledged by {who}", actor=who)
         last_of_stage = {step.stage: step for step in drill.steps if step.stage}
         for step in drill.steps:
             mark(Phase.STEP_STARTED, step.runbook, step=step.name)
-            actor: str = (
-                "automation" if self.operator is None else self.operator.perform(drill, step)
-            )
+            # "automation", or the person who did the step by hand (the clock records who)
+            actor = "automation" if self.operator is None else self.operator.perform(drill, step)
             detail = f"by {actor}"
             if actor == "automation":
                 try:

@@ -49,6 +49,12 @@ def journal_entry(result: DrillResult, health: HealthLog | None = None) -> dict[
             for m in result.marks
         ],
         "health": health.transitions(result.drill, first) if health and result.marks else [],
+        # game days: notes by people (t_s on the timeline's clock) and who played each role
+        "notes": [
+            {"t_s": round(n.at - first, 3), "wall": n.wall, "by": n.by, "text": n.text}
+            for n in result.notes
+        ],
+        "roles": dict(result.roles),
         "reverted": result.reverted,
         "steady_after": result.steady_after,
     }
@@ -78,6 +84,11 @@ class JsonJournal(RunEventHandler):
 
     def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
         self.data["drills"].append(journal_entry(result, self.health_log))
+        self._write()
+
+    def add(self, key: str, value: object) -> None:
+        """A top-level section of the journal (a game day's plan and roles); written at once."""
+        self.data[key] = value
         self._write()
 
     def run_finished(self, results: list[DrillResult]) -> None:

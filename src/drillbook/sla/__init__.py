@@ -13,7 +13,7 @@ from drillbook.sla._budgets import (
     measure_named,
 )
 from drillbook.sla._clock import IncidentClock, Mark, Phase
-from drillbook.sla._result import DrillResult
+from drillbook.sla._result import DrillResult, Note
 
 __all__ = [
     "MEASURES",
@@ -25,6 +25,7 @@ __all__ = [
     "IncidentClock",
     "Mark",
     "Measure",
+    "Note",
     "Phase",
     "Profile",
     "evaluate",

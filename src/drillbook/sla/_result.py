@@ -8,7 +8,17 @@ from drillbook.errors import DrillbookError, SLABreached
 from drillbook.sla._budgets import Breach, Budget
 from drillbook.sla._clock import Mark
 
-__all__ = ["DrillResult"]
+__all__ = ["DrillResult", "Note"]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a person said during a drill (a game day's ``n <text>``), on the clock."""
+
+    at: float  # monotonic seconds, the clock of the drill's marks
+    wall: float  # epoch seconds, for reports
+    by: str
+    text: str
 
 
 @dataclass
@@ -25,6 +35,9 @@ class DrillResult:
     reverted: bool = False
     steady_after: bool = False
     wall_s: float = 0.0
+    # game days: what people noted, and who played each role (role -> person)
+    notes: list[Note] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)
     # the breach that stopped the drill, with what was observed at the time
     breach_error: SLABreached | None = field(default=None, compare=False, repr=False)
 

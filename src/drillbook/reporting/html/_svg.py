@@ -335,8 +335,8 @@ def _phase_text(mark: MarkView) -> str:
     label = PHASE_LABELS.get(mark.phase, mark.phase)
     if mark.phase == Phase.STAGE_DONE.value and mark.step:
         label = f"{mark.step} done"
-    if mark.actor == "human":
-        label += " (human)"
+    if mark.actor not in ("automation", "none", ""):  # a person: their name, or "human"
+        label += f" ({mark.actor})"
     return label
 
 

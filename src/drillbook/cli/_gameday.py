@@ -1,0 +1,130 @@
+"""``drillbook gameday PLAN``: a game-day plan run in the terminal, people in the loop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from drillbook.cli._drills import print_summary, report_handlers
+from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
+from drillbook.gameday import (
+    GameDayAborted,
+    GameDayConsole,
+    GameDayResult,
+    abort_on_signals,
+    load_plan,
+    render_plan,
+    run_plan,
+)
+from drillbook.reporting import JsonJournal
+from drillbook.sla import PROFILES, get_profile
+
+__all__ = ["register"]
+
+EXIT_INTERRUPTED = 130
+
+
+def register(sub: Any) -> None:
+    game = sub.add_parser(
+        "gameday",
+        help="run a game-day plan: scenarios in order, people acknowledge and do steps",
+        description="Run a game-day plan (drills/gameday/*.yaml) on a fresh Docker lab: each "
+        "scenario is announced, injected and timed live against its budgets; at any prompt "
+        "`n TEXT` adds a note and `a` aborts (Ctrl-C and SIGTERM abort at any moment: the fault "
+        "is reverted and the lab removed).",
+    )
+    game.add_argument("plan", metavar="PLAN", help="the plan, e.g. drills/gameday/quarterly.yaml")
+    game.add_argument(
+        "--rehearsal", action="store_true", help="automation plays every role (no prompts)"
+    )
+    game.add_argument(
+        "--profile",
+        default=None,
+        choices=tuple(PROFILES),
+        help="budgets and timing (default: the plan's, else gameday)",
+    )
+    game.add_argument(
+        "--report", default="reports", metavar="DIR", help="report directory (default reports)"
+    )
+    game.add_argument(
+        "--name", default="drillbook-gameday", help="lab name (default drillbook-gameday)"
+    )
+    game.add_argument(
+        "--dry-run", action="store_true", help="print the plan: roles, budgets, who does what"
+    )
+    game.set_defaults(handler=_gameday)
+
+
+def _gameday(args: argparse.Namespace) -> int:
+    plan = load_plan(args.plan)
+    profile = get_profile(args.profile or plan.profile)
+    if args.dry_run:
+        print(render_plan(plan, profile, rehearsal=args.rehearsal))
+        return 0
+    run_id = new_run_id()
+    base, reporters = report_handlers(args.report, run_id, profile.name, env="docker")
+    journal = next(h for h in reporters if isinstance(h, JsonJournal))
+    for h in reporters:
+        h.run_started(run_id, profile.name)
+    section: dict[str, object] = {
+        "plan": plan.name,
+        "file": plan.source,
+        "rehearsal": args.rehearsal,
+        "roles": {r.name: {"who": r.who, "description": r.description} for r in plan.roles},
+    }
+    journal.add("gameday", section)
+    console = GameDayConsole(sys.stdin, sys.stderr, people=plan.people())
+    console.current = plan.roles[0].who  # notes before anyone acknowledges: the first role's
+    mode = " (rehearsal: automation plays every role)" if args.rehearsal else ""
+    console.say(
+        f"game day {plan.name!r}{mode}: {len(plan.scenarios)} scenario(s), profile "
+        f"{profile.name}, run {run_id}\n    at any prompt: n TEXT adds a note, a aborts; "
+        "Ctrl-C aborts at any moment"
+    )
+    outcome = GameDayResult(())
+    lab = DockerLab(LabSettings(name=args.name))
+    console.start_ticker()
+    try:
+        with abort_on_signals(console):
+            try:
+                console.say(f"lab {lab.name!r}")
+                lab.start(on_event=lambda msg: console.say(f"  {msg}"))
+                outcome = run_plan(
+                    plan,
+                    lab,
+                    profile,
+                    console,
+                    rehearsal=args.rehearsal,
+                    handlers=reporters,
+                    evidence_dir=base / "evidence",
+                )
+            except GameDayAborted as exc:  # before or between scenarios (lab start)
+                outcome = GameDayResult(outcome.results, aborted=exc.how)
+            finally:
+                console.finishing = True  # the lab is being removed: a Ctrl-C now waits for it
+                section["aborted"] = outcome.aborted or console.pending or None
+                journal.add("gameday", section)
+                if not (outcome.aborted or console.pending):  # before the page renders it
+                    base.mkdir(parents=True, exist_ok=True)
+                    (base / "residue.json").write_text(
+                        json.dumps({"residue": list(outcome.residue)}) + "\n"
+                    )
+                for h in reporters:
+                    h.run_finished(list(outcome.results))
+                lab.stop()
+    finally:
+        console.close()
+    base.mkdir(parents=True, exist_ok=True)
+    if console.pending and not outcome.aborted:  # Ctrl-C while the lab was being removed
+        outcome = GameDayResult(outcome.results, outcome.residue, console.pending)
+    if outcome.aborted:
+        print(
+            f"game day aborted ({outcome.aborted}): the fault was reverted and lab "
+            f"{lab.name!r} removed; report: {base}/",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print_summary(list(outcome.results), list(outcome.residue), base)
+    return 0 if outcome.passed else 1

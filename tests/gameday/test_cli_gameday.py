@@ -1,0 +1,60 @@
+"""`drillbook gameday` without a lab: the dry run (a rehearsal of the quarterly plan) and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from support.labtools import cli_env
+
+PLANS = Path(__file__).resolve().parents[2] / "drills" / "gameday"
+
+
+def _gameday(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "drillbook", "gameday", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        # no engine to be found: a dry run must not need one
+        env=cli_env(DOCKER_HOST=f"unix://{cwd}/no-engine.sock"),
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_a_dry_run_rehearsal_of_the_quarterly_plan_touches_nothing(tmp_path: Path) -> None:
+    quarterly = str(PLANS / "quarterly.yaml")
+    result = _gameday(quarterly, "--rehearsal", "--dry-run", "--report", "r", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "profile gameday; rehearsal: automation plays every role" in out
+    for alert in ("TradingBotDown", "DatabaseDown", "ExchangeConnectionLost", "HighRiskExposure"):
+        assert f"({alert})" in out
+    assert "acknowledges: automation as risk-manager" in out
+    assert "escalate to management: multiple exchanges affected  -> automation (for " in out
+    assert "budget: time_to_respond <= 1:00 (60s; quarterly.yaml:" in out  # the plan's own
+    assert "dry run: 4 scenario(s), profile gameday; nothing was touched" in out
+    assert list(tmp_path.iterdir()) == []  # no report directory, no lab
+
+
+def test_a_dry_run_says_who_does_each_step_under_the_chosen_profile(tmp_path: Path) -> None:
+    result = _gameday(str(PLANS / "smoke.yaml"), "--dry-run", "--profile", "ci", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "-> by hand: incident-commander (Alex)" in result.stdout
+    assert "budget: time_to_recover <= 1:30 (90s;" in result.stdout
+
+
+def test_a_bad_plan_exits_2_naming_file_line_and_field(tmp_path: Path) -> None:
+    plan = tmp_path / "bad.yaml"
+    text = (PLANS / "smoke.yaml").read_text().replace("acknowledge: on-call", "acknowledge: cto")
+    plan.write_text(text)
+    result = _gameday(str(plan), cwd=tmp_path)
+    assert result.returncode == 2
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "acknowledge: cto" in t)
+    assert result.stderr.startswith(
+        f"drillbook: error: {plan}:{line}: scenarios[0].acknowledge: unknown role 'cto'\n"
+        "Hint: the plan's roles: incident-commander, on-call"
+    )
+    assert "Traceback" not in result.stderr

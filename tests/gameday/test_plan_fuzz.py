@@ -1,0 +1,105 @@
+"""Malformed plan files give a ConfigError naming the file and line, never a traceback."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from drillbook.drills import default_runbook
+from drillbook.drills.catalog import docker_drills
+from drillbook.errors import ConfigError
+from drillbook.gameday import Plan, load_plan
+
+CATALOGUE = docker_drills(default_runbook())
+SMOKE = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "drills" / "gameday" / "smoke.yaml").read_text()
+)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10_000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["on-call", "exchanges-lost", "human", "automation", "time_to_respond", "1"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+def _mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
+    if not path:
+        return value if action == "replace" else doc
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict):
+        copy = dict(doc)
+        if not rest and action == "delete":
+            copy.pop(head, None)
+        elif not rest and action == "add":
+            copy[f"{head}-extra"] = value
+        else:
+            copy[head] = _mutate(doc[head], rest, action, value)
+        return copy
+    copy_list = list(doc)
+    if not rest and action == "delete":
+        del copy_list[head]
+    else:
+        copy_list[head] = _mutate(doc[head], rest, action, value)
+    return copy_list
+
+
+def _check(text: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plan.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            plan: Plan | ConfigError = load_plan(path, CATALOGUE)
+        except ConfigError as exc:
+            plan = exc
+        if isinstance(plan, ConfigError):
+            assert re.match(rf"{re.escape(str(path))}:\d+: \S", str(plan)), str(plan)
+
+
+@given(
+    st.data(),
+    st.sampled_from(["replace", "delete", "add"]),
+    values,
+)
+def test_a_mutated_plan_loads_or_says_where_it_is_wrong(
+    data: st.DataObject, action: str, value: Any
+) -> None:
+    path = data.draw(st.sampled_from(_paths(SMOKE)))
+    _check(yaml.safe_dump(_mutate(SMOKE, path, action, value), allow_unicode=True))
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_any_text_loads_or_says_where_it_is_wrong(text: str) -> None:
+    _check(text)
+
+
+@pytest.mark.parametrize("depth", [10, 1000, 3000])
+def test_deep_nesting_is_an_error_not_a_crash(depth: int) -> None:
+    _check("roles: " + "[" * depth + "]" * depth + "\nscenarios: [1]\n")
