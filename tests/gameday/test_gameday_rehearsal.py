@@ -39,7 +39,9 @@ def test_a_rehearsal_runs_the_plan_with_no_one_at_the_terminal(tmp_path: Path) -
     assert result.returncode == 0, result.stderr[-3000:]
     assert "rehearsal: acknowledged by automation as on-call" in result.stderr
     assert "residue: none" in result.stdout
-    [run] = list(tmp_path.iterdir())
+    [run] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert (run / "index.html").is_file()  # the same report as drillbook run's
+    assert run.name in (tmp_path / "history.jsonl").read_text()
     journal = json.loads((run / "journal.json").read_text())
     assert journal["gameday"]["rehearsal"] is True
     [drill] = journal["drills"]

@@ -39,7 +39,7 @@ def gameday(tmp_path: Path) -> Iterator[tuple[Terminal, str, Path]]:
 
 
 def _journal(reports: Path) -> dict[str, Any]:
-    [run] = list(reports.iterdir())
+    [run] = [p for p in reports.iterdir() if p.is_dir()]
     return dict(json.loads((run / "journal.json").read_text()))
 
 
