@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from drillbook.cli import _alerts, _drills, _experiments, _images, _k8s, _lab
+from drillbook.cli import _alerts, _drills, _experiments, _images, _k8s, _lab, _schedules
 from drillbook.errors import ConfigError, DrillbookError
 
 __all__ = ["main"]
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _alerts.register(sub)
     _experiments.register(sub)
     _k8s.register(sub)
+    _schedules.register(sub)
     return parser
 
 

@@ -18,7 +18,7 @@ from drillbook.drills import (
     residue,
 )
 from drillbook.drills.catalog import docker_drills, select
-from drillbook.environments import ENVIRONMENTS
+from drillbook.environments import ENVIRONMENTS, LabLock
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
 from drillbook.reporting import AllureResults, JsonJournal, JUnitXml, RunEventHandler
 from drillbook.runbook import Runbook, load_runbook, render_runbook, runbook_to_json
@@ -217,6 +217,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     tier = _Tier(args)
     tier.check()
+    # before anything is written or started: a lab in use is refused, naming its holder
+    with LabLock(args.name).held():
+        return _run_on(args, tier, profile, drills)
+
+
+def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[Any]) -> int:
     run_id = new_run_id()
     base = Path(args.report) / run_id
     handlers: list[RunEventHandler] = [
