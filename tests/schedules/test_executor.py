@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.schedules import FaultEvent, Schedule, run_schedule
-from drillbook.schedules import _executor
+from drillbook.schedules import FaultEvent, Schedule, _executor, run_schedule
 from drillbook.waiting import Check
 
 

@@ -15,6 +15,7 @@ from drillbook.schedules import (
     Verdict,
     check_invariants,
     failed,
+    failure_path,
     forget_unfilled,
     load_schedule,
     profile_for,
@@ -86,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     profile = profile_for(args.profile)
     lab = _lab(args.name, "schedules")
     last: dict[str, Any] = {}
+    path = failure_path(Path(args.report))
     print(
         f"schedules: profile {profile.name} ({profile.max_examples} example(s), up to "
         f"{profile.max_events} fault(s) in {profile.budget_s:g}s) on lab {lab.name!r}",
@@ -101,6 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         verdicts = check_invariants(lab, run)
         if failed(verdicts):
             last.update(schedule=schedule, verdicts=verdicts)
+            save_failure(schedule, verdicts, path)  # overwritten until the shrunk one stays
             raise AssertionError("; ".join(f"{v.name}: {v.detail}" for v in failed(verdicts)))
 
     if args.seed is not None:
@@ -110,7 +113,6 @@ def _run(args: argparse.Namespace) -> int:
         wait_trading(lab)
         prop()
     except AssertionError:
-        path = save_failure(last["schedule"], last["verdicts"], Path(args.report))
         print(f"schedules: failing schedule (shrunk): {last['schedule'].describe()}")
         _print(last["verdicts"])
         print(f"saved: {path}  (re-run it: drillbook replay {path})")

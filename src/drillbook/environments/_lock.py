@@ -95,9 +95,11 @@ class LabLock:
                     self.name, _describe(self.path.read_text(errors="replace")), self.path
                 ) from None
             since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))
+            argv = getattr(sys, "orig_argv", sys.argv)  # the interpreter too: `python -m ...`
+            command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(argv))
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n{since}\n{command[:200]}\n".encode(), 0)
+            command = command.replace("\n", " ")[:200]
+            os.pwrite(fd, f"{os.getpid()}\n{since}\n{command}\n".encode(), 0)
             _HELD[self.name] = (fd, 1)
 
     def release(self) -> None:

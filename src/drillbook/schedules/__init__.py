@@ -39,6 +39,7 @@ __all__ = [
     "Verdict",
     "check_invariants",
     "failed",
+    "failure_path",
     "fault_for",
     "forget_unfilled",
     "load_schedule",
@@ -56,12 +57,15 @@ def failed(verdicts: list[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if not v.ok]
 
 
-def save_failure(
-    schedule: Schedule, verdicts: list[Verdict], directory: Path = Path("reports/schedules")
-) -> Path:
-    """Write a failing schedule as ``<directory>/schedule-<UTC time>.json``, its note naming
-    the invariants that failed; returns the path (for ``drillbook replay``)."""
-    note = "; ".join(f"{v.name}: {v.detail}" for v in failed(verdicts))
+def failure_path(directory: Path = Path("reports/schedules"), name: str = "") -> Path:
+    """Where a run saves its failing schedule: one file per run, each failure overwriting the
+    last, so what stays is the shrunk one (Hypothesis replays it last)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = directory / f"schedule-{stamp}-{len(schedule.events)}ev.json"
+    return directory / f"{name or 'schedule-' + stamp}.json"
+
+
+def save_failure(schedule: Schedule, verdicts: list[Verdict], path: Path) -> Path:
+    """Write a failing schedule to ``path``, its note naming the invariants that failed;
+    returns the path (for ``drillbook replay``)."""
+    note = "; ".join(f"{v.name}: {v.detail}" for v in failed(verdicts))
     return save_schedule(Schedule(schedule.events, schedule.budget_s, note[:2000]), path)
