@@ -29,12 +29,9 @@ lint:
 unit:
 	$(BIN)/pytest -q -m "not docker"
 
-bench: bootstrap
-	$(BIN)/python bench/lab_startup.py
-	$(BIN)/python bench/drill_overhead.py
-	$(BIN)/python bench/stack_startup.py
-	$(BIN)/python bench/exchange_throughput.py
-	$(BIN)/python bench/detection_latency.py
+## every benchmark, one table, reports/bench/<date>-<commit>.json (BENCH_ARGS=--quick: one sample each)
+bench: bootstrap-k8s
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 bench-k8s: bootstrap-k8s
 	$(BIN)/python bench/k8s_controlplane.py
