@@ -76,3 +76,39 @@ def test_planted_double_record_is_found_and_shrunk(
     assert "recorded more than once" in duplicated.detail
     assert load_schedule(saved).events == shrunk.events
     print(f"shrunk to {shrunk.describe()} after {len(seen)} failing run(s); saved {saved}")
+
+
+def test_the_ledger_invariants_can_fail(real_lab: DockerLab) -> None:
+    """A lost execution and a position the exchange never filled are each caught."""
+    from drillbook.environments.docker import DockerPlatform
+    from drillbook.schedules._invariants import positions_reconcile, trades_one_to_one
+
+    platform = DockerPlatform(real_lab)
+    forget_unfilled(real_lab)
+    lost = platform.sql(
+        "WITH o AS (SELECT client_order_id, exchange, exchange_order_id, symbol, side, price, "
+        "quantity, fee FROM trade_executions ORDER BY id LIMIT 1) "
+        "DELETE FROM trade_executions t USING o WHERE t.client_order_id = o.client_order_id "
+        "RETURNING t.client_order_id, t.exchange, t.exchange_order_id, t.symbol, t.side, "
+        "t.price, t.quantity, t.fee"
+    )[0]
+    try:
+        check = trades_one_to_one(real_lab)
+        assert not check.ok
+        assert f"lost (filled, not recorded): ['{lost[0]}']" in check.detail
+    finally:
+        platform.sql(
+            "INSERT INTO trade_executions(client_order_id, exchange, exchange_order_id, symbol, "
+            "side, price, quantity, fee) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            lost,
+        )
+    pid = platform.sql(
+        "INSERT INTO positions(symbol, side, size, entry_price, exchange) "
+        "VALUES ('BTC/USDT', 'long', 0.5, 1, 'kucoin') RETURNING id"
+    )[0][0]
+    try:
+        check = positions_reconcile(real_lab)
+        assert not check.ok
+        assert "kucoin BTC" in check.detail
+    finally:
+        platform.sql("DELETE FROM positions WHERE id = %s", (pid,))

@@ -82,7 +82,9 @@ class Halt:
                 (since.detail,),
             )
             self.observed["halt"] = Check(
-                rows == [(0,)], f"positions opened while halted (since {since.detail}): {rows}"
+                rows == [(0,)],
+                f"{rows[0][0] if rows else '?'} position(s) opened while halted (since "
+                f"{since.detail})",
             )
         DockerPlatform(lab).set_env("backend", {"ALLOW_NEW_POSITIONS": None})
 
