@@ -79,7 +79,7 @@ def test_sigkill_at_random_points_then_lab_clean(
         for i in range(_iterations(pytestconfig)):
             point, delay = rng.choice(POINTS), round(rng.uniform(0, 2.5), 2)
             seen = _run_and_kill(name, point, delay, tmp_path)
-            print(f"iteration {i}: killed {delay}s after {point.strip()!r}; last: {seen[-1:]}")
+            print(f"iteration {i}: killed {delay}s after {point.strip()!r}; last: {seen[-6:]}")
             assert LabLock(name).holder() is None, "a killed run left its lock held"
             cleaned = subprocess.run(
                 [*DRILLBOOK, "lab", "clean", "--name", name],
