@@ -112,7 +112,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         wait_trading(lab)
         prop()
-    except AssertionError:
+    except Exception:  # the shrunk failure (AssertionError), or Hypothesis' Flaky around it
+        if "schedule" not in last:
+            raise
         print(f"schedules: failing schedule (shrunk): {last['schedule'].describe()}")
         _print(last["verdicts"])
         print(f"saved: {path}  (re-run it: drillbook replay {path})")
