@@ -109,3 +109,18 @@ def test_profiles_grow_from_ci_to_nightly() -> None:
     assert set(PROFILES) == {"ci", "nightly", "gameday"}
     with pytest.raises(ConfigError, match="expected one of ci, nightly, gameday"):
         profile_for("weekly")
+
+
+def test_shrinking_lands_on_the_smallest_schedule_that_fails() -> None:
+    """The planted bug's shape as a pure predicate (a backend kill in the schedule): from any
+    failing schedule, Hypothesis shrinks to the one-event schedule the Docker suite expects."""
+    from hypothesis import find, settings
+
+    def fails(s: Schedule) -> bool:
+        return len(s.events) >= 2 and any(
+            e.kind == "kill" and e.target == "backend" for e in s.events
+        )
+
+    found = find(schedules(8.0, 4), fails, settings=settings(database=None, max_examples=500))
+    assert len(found.events) == 2
+    assert FaultEvent("kill", "backend", 0.0, 1.0) in found.events

@@ -47,11 +47,15 @@ def _settled(check: Callable[[], Check], what: str, timeout_s: float) -> Check:
 
 
 def trades_one_to_one(lab: DockerLab) -> Check:
-    """Every fill of the exchange recorded once in ``trade_executions``, nothing else there."""
-    fills = {str(f["client_order_id"]): (ex, str(f["order_id"])) for ex, f in exchange_fills(lab)}
+    """Every fill of the exchange recorded once in ``trade_executions``, nothing else there.
+
+    The ledger is read before the fills: the bot records a fill only after the exchange made
+    it, so a row without its fill is never a race (a fill not yet recorded is, and is awaited).
+    """
     rows = DockerPlatform(lab).sql(
         "SELECT client_order_id, exchange, exchange_order_id FROM trade_executions"
     )
+    fills = {str(f["client_order_id"]): (ex, str(f["order_id"])) for ex, f in exchange_fills(lab)}
     ledger = Counter((str(r[1]), str(r[2])) for r in rows)
     coids = {str(r[0]) for r in rows}
     lost = sorted(set(fills) - coids)
@@ -80,14 +84,18 @@ def wait_trading(lab: DockerLab, timeout_s: float = 60) -> None:
 def forget_unfilled(lab: DockerLab) -> int:
     """Between examples: delete the executions (and their filled orders) the exchange never
     filled, a previous schedule's damage, so each schedule is judged on its own. Orders still
-    pending are the bot's, in flight, and stay. Returns how many executions went."""
-    fills = [str(f["client_order_id"]) for _, f in exchange_fills(lab)]
+    pending are the bot's, in flight, and stay. Only rows older than the look at the fills are
+    judged (one the bot records meanwhile has a fill the look did not see). Returns how many
+    executions went."""
     platform = DockerPlatform(lab)
+    newest = platform.sql("SELECT coalesce(max(id), 0) FROM trade_executions")[0][0]
+    fills = [str(f["client_order_id"]) for _, f in exchange_fills(lab)]
     gone = platform.sql(
-        "WITH gone AS (DELETE FROM trade_executions WHERE NOT (client_order_id = ANY(%s)) "
-        "RETURNING client_order_id), o AS (DELETE FROM orders WHERE status = 'filled' AND "
+        "WITH gone AS (DELETE FROM trade_executions WHERE id <= %s AND "
+        "NOT (client_order_id = ANY(%s)) RETURNING client_order_id), "
+        "o AS (DELETE FROM orders WHERE status = 'filled' AND "
         "client_order_id IN (SELECT client_order_id FROM gone)) SELECT count(*) FROM gone",
-        (fills,),
+        (newest, fills),
     )
     return int(gone[0][0])
 
