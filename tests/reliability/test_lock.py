@@ -90,3 +90,11 @@ def test_drillbook_run_on_a_lab_in_use_is_refused_before_anything_starts(
     assert code == 1
     assert f"drillbook: error: lab 'busy-lab' is in use: pid {proc.pid}" in err.getvalue()
     assert not list(tmp_path.glob("*/journal.json"))  # nothing was written, nothing started
+
+
+def test_lab_clean_of_a_lab_in_use_is_refused(lock_dir: Path) -> None:
+    err = io.StringIO()
+    with holder("held-lab", lock_dir) as proc, contextlib.redirect_stderr(err):
+        code = main(["lab", "clean", "--name", "held-lab"])
+    assert code == 1
+    assert f"lab 'held-lab' is in use: pid {proc.pid}" in err.getvalue()
