@@ -7,47 +7,19 @@ import contextlib
 import io
 import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from drillbook.cli import main
 from drillbook.environments import LabInUse, LabLock
-from support.labtools import cli_env
-
-HOLD = (
-    "import sys, time; from drillbook.environments import LabLock; "
-    "LabLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
-)
+from support.locks import holder
 
 
 @pytest.fixture
 def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DRILLBOOK_LOCK_DIR", str(tmp_path))
     return tmp_path
-
-
-@contextlib.contextmanager
-def holder(name: str, lock_dir: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding ``name``'s lock (killed at the end, bounded: 60 s at most)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, name],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=cli_env(DRILLBOOK_LOCK_DIR=str(lock_dir)),
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "held"
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def test_a_second_holder_is_refused_with_who_and_since(lock_dir: Path) -> None:

@@ -68,7 +68,7 @@ class Halt:
         platform.set_env("backend", {"ALLOW_NEW_POSITIONS": "false"}, wait=False)
         c = lab.container("backend")
         c.reload()
-        self.observed["since"] = Check(True, c.attrs["State"]["StartedAt"][:26].rstrip("Z") + "Z")
+        self.observed["since"] = Check(True, _started(c))
 
     def verify_active(self, lab: DockerLab) -> Check:
         c = lab.container("backend")
@@ -77,20 +77,37 @@ class Halt:
         return Check(halted, "ALLOW_NEW_POSITIONS=false" if halted else "new positions allowed")
 
     def revert(self, lab: DockerLab) -> None:
+        """Re-enable new positions; the halt's window (the halted container's start, the
+        re-enabled one's) is kept, and the positions opened in it are counted afterwards, when
+        the database answers again (it may be down now, by another event)."""
         if not self.verify_active(lab).ok:
             return
-        since = self.observed.get("since")
-        if since is not None:
-            rows = DockerPlatform(lab).sql(
-                "SELECT count(*) FROM positions WHERE opened_at > %s::timestamptz",
-                (since.detail,),
-            )
-            self.observed["halt"] = Check(
-                rows == [(0,)],
-                f"{rows[0][0] if rows else '?'} position(s) opened while halted (since "
-                f"{since.detail})",
-            )
         DockerPlatform(lab).set_env("backend", {"ALLOW_NEW_POSITIONS": None}, wait=False)
+        c = lab.container("backend")
+        c.reload()
+        self.observed["until"] = Check(True, _started(c))
+
+    def positions_opened(self, lab: DockerLab) -> Check | None:
+        """No position opened while halted: counted in the halt's window (None: no halt)."""
+        since, until = self.observed.get("since"), self.observed.get("until")
+        if since is None:
+            return None
+        bound = until.detail if until is not None else None
+        rows = DockerPlatform(lab).sql(
+            "SELECT count(*) FROM positions WHERE opened_at > %s::timestamptz "
+            "AND opened_at < coalesce(%s::timestamptz, now())",
+            (since.detail, bound),
+        )
+        n = rows[0][0] if rows else "?"
+        return Check(
+            rows == [(0,)],
+            f"{n} position(s) opened while halted ({since.detail} to {bound or 'now'})",
+        )
+
+
+def _started(container: object) -> str:
+    started: str = container.attrs["State"]["StartedAt"]  # type: ignore[attr-defined]
+    return started[:26].rstrip("Z") + "Z"  # RFC 3339 with nanoseconds: PostgreSQL takes micro
 
 
 def fault_for(event: FaultEvent) -> Fault:

@@ -23,7 +23,7 @@ from drillbook.errors import WaitTimeout
 from drillbook.faults.database import exchange_fills
 from drillbook.faults.exchange import admin_for, current_exchange_key
 from drillbook.probes import ServiceHealthy
-from drillbook.schedules._executor import ScheduleRun
+from drillbook.schedules._executor import Halt, ScheduleRun
 from drillbook.waiting import Check, Wait
 from fake_exchange._state import DEFAULT_BALANCES
 
@@ -162,6 +162,13 @@ def steady_state(lab: DockerLab, timeout_s: float) -> Check:
     return _settled(trading, "the bot to trade again", timeout_s)
 
 
+def _halted_positions(lab: DockerLab, run: ScheduleRun) -> Check:
+    seen = [c for f in run.faults if isinstance(f, Halt) and (c := f.positions_opened(lab))]
+    if not seen:
+        return Check(True, "not exercised (no halt in the schedule)")
+    return Check(all(c.ok for c in seen), "; ".join(c.detail for c in seen))
+
+
 def _halt_checks(run: ScheduleRun, key: str, absent: str) -> Check:
     seen = run.observed(key)
     if not seen:
@@ -187,7 +194,7 @@ def check_invariants(
         ),
         (
             "no position opened while ALLOW_NEW_POSITIONS=false",
-            lambda: _halt_checks(run, "halt", "not exercised (no halt in the schedule)"),
+            lambda: _halted_positions(lab, run),
         ),
         (
             "exposure under the limit after emergency close",
