@@ -47,7 +47,7 @@ class Halt:
 
     def inject(self, lab: DockerLab) -> None:
         platform = DockerPlatform(lab)
-        status, _ = platform.http_call(
+        status, body = platform.http_call(
             "backend",
             "api",
             "/api/risk/emergency-close",
@@ -59,9 +59,12 @@ class Halt:
         ratio, limit = float(risk["exposure_ratio"]), float(risk["exposure_limit_ratio"])
         # the exposure is what must hold; a close that failed (500 while PostgreSQL is down)
         # with the exposure already under the limit is reported, not a failure
+        failed = body.get("failed") if isinstance(body, dict) else None
         self.observed["exposure"] = Check(
             ratio <= limit,
-            f"emergency close -> {status}; exposure {ratio:.3f} of limit {limit:g}",
+            f"emergency close -> {status}"
+            + (f" ({len(failed)} position(s) not closed: {failed[:3]})" if failed else "")
+            + f"; exposure {ratio:.3f} of limit {limit:g}",
         )
         # not waiting for health: a fault overlapping the halt (postgres down) must not stall
         # the timeline; steady state is awaited after the schedule
