@@ -40,12 +40,9 @@ runbook-check: bootstrap
 unit:
 	$(BIN)/pytest -q -m "not docker"
 
-bench: bootstrap
-	$(BIN)/python bench/lab_startup.py
-	$(BIN)/python bench/drill_overhead.py
-	$(BIN)/python bench/stack_startup.py
-	$(BIN)/python bench/exchange_throughput.py
-	$(BIN)/python bench/detection_latency.py
+## every benchmark, one table, reports/bench/<date>-<commit>.json (BENCH_ARGS=--quick: one sample each)
+bench: bootstrap-k8s
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/runbook_check.py --skip-kubernetes
 	$(BIN)/python bench/gameday_rehearsal.py

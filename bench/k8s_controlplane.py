@@ -10,8 +10,10 @@ printed (no target: it is a one-off per version, cached outside the repository).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 
 from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
 
@@ -22,6 +24,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--out", default="reports/bench", help="where to write the JSON")
     args = parser.parse_args()
     build = ControlPlaneBuild(default_cache())
     took = build.build(say=lambda msg: print(f"  {msg}"))
@@ -48,6 +51,11 @@ def main() -> int:
         f"{[round(u, 1) for u in ups]}, target <= {TARGET_UP_S:g}s: {verdict}"
     )
     print(f"k8s down: median {down:.1f}s {[round(d, 1) for d in downs]}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "k8s_controlplane.json").write_text(
+        json.dumps({"up_s": ups, "down_s": downs, "first_build_s": took or {}}, indent=2) + "\n"
+    )
     return 0 if up <= TARGET_UP_S else 1
 
 

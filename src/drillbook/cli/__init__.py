@@ -18,6 +18,7 @@ from drillbook.cli import (
     _lab,
     _report,
     _runbook,
+    _schedules,
 )
 from drillbook.errors import ConfigError, DrillbookError
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _report.register(sub)
     _runbook.register(sub)
     _gameday.register(sub)
+    _schedules.register(sub)
     return parser
 
 

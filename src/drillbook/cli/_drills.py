@@ -18,7 +18,7 @@ from drillbook.drills import (
     residue,
 )
 from drillbook.drills.catalog import docker_drills, select
-from drillbook.environments import ENVIRONMENTS
+from drillbook.environments import ENVIRONMENTS, LabLock
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
 from drillbook.reporting import (
     AllureResults,
@@ -205,6 +205,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     tier = _Tier(args)
     tier.check()
+    # before anything is written or started: a lab in use is refused, naming its holder
+    with LabLock(args.name).held():
+        return _run_on(args, tier, profile, drills)
+
+
+def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[Any]) -> int:
     run_id = new_run_id()
     base, reporters = report_handlers(args.report, run_id, profile.name, env=args.env)
     handlers: list[RunEventHandler] = [_Console(), *reporters]

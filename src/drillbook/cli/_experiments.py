@@ -1,4 +1,5 @@
-"""``drillbook experiments export``: every drill of the catalogue as a Chaos Toolkit experiment."""
+"""``drillbook experiments export | check``: the catalogue's drills as Chaos Toolkit
+experiments, and a check of experiment files before ``chaos run``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ def register(sub: Any) -> None:
         help="write nothing; exit 1 when a file is missing or differs from the catalogue",
     )
     export.set_defaults(handler=_export)
+    check = verbs.add_parser(
+        "check", help="check experiment files: shape, drillbook activities and their arguments"
+    )
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(handler=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from drillbook.experiments import check_experiment
+
+    for name in args.files:
+        summary = check_experiment(Path(name))  # ConfigError: FILE:LINE: FIELD: expected
+        print(f"{summary.path}: ok ({summary.activities} activities): {summary.title}")
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:

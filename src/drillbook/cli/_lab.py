@@ -12,6 +12,7 @@ from typing import Any
 
 from drillbook.cli._table import table
 from drillbook.engine import docker_client
+from drillbook.environments import LabLock
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers, parse_port_option
 from drillbook.environments.services import service
 from drillbook.environments.services.monitoring import MonitoringSettings
@@ -269,7 +270,11 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
-    removed = clean_leftovers(docker_client(), args.name)
+    if args.name:  # a lab a live run holds is not left behind: refuse to pull it from under it
+        with LabLock(args.name).held():
+            removed = clean_leftovers(docker_client(), args.name)
+    else:
+        removed = clean_leftovers(docker_client(), args.name)
     print(f"clean: removed {_summary(removed)}" if removed else "clean: nothing left behind")
     return 0
 

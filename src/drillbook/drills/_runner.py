@@ -15,6 +15,7 @@ from typing import Any, Literal
 from drillbook.detection import AlertTimeout, Detection, DetectionBound
 from drillbook.drills._model import Drill
 from drillbook.drills._operator import Operator
+from drillbook.environments import LabLock
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.environments.kubernetes import NeedsRealNode
 from drillbook.errors import ConfigError, DrillbookError, LabError, SLABreached, WaitTimeout
@@ -156,6 +157,15 @@ class DrillRunner:
             return None  # the lab's rules have no such alert: a probe-only drill
 
     def run(self, drill: Drill) -> DrillResult:
+        """Run one drill, holding the lab's lock: a second runner on the same lab is refused
+        with :class:`~drillbook.environments.LabInUse` (who holds it, since when)."""
+        name = getattr(self.lab, "name", None)
+        if not isinstance(name, str) or not name:
+            return self._run(drill)
+        with LabLock(name).held():
+            return self._run(drill)
+
+    def _run(self, drill: Drill) -> DrillResult:
         budgets = [self.profile.tighten(b) for b in drill.budgets]
         bound = self.alert_bound(drill)
         if bound is not None:

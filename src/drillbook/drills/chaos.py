@@ -22,6 +22,7 @@ from chaoslib.exceptions import ActivityFailed
 
 from drillbook.drills._budgets import default_runbook
 from drillbook.drills._model import Drill
+from drillbook.environments import LabLock
 from drillbook.environments.docker import DockerPlatform
 from drillbook.experiments._lab import activity, lab_from
 from drillbook.waiting import Check
@@ -42,6 +43,21 @@ __all__ = [
 Configuration = dict[str, Any] | None
 Secrets = dict[str, Any] | None
 POLL_S = 0.1
+_LOCKED: set[str] = set()  # labs this process locked at drill_inject, released at drill_revert
+
+
+def _lock(lab: str) -> None:
+    """Hold the lab's lock from the injection to the rollback (another run on the same lab is
+    refused, naming this one); the kernel drops it if ``chaos run`` is killed."""
+    if lab not in _LOCKED:
+        LabLock(lab).acquire()
+        _LOCKED.add(lab)
+
+
+def _unlock(lab: str) -> None:
+    if lab in _LOCKED:
+        _LOCKED.discard(lab)
+        LabLock(lab).release()
 
 
 @cache
@@ -116,6 +132,7 @@ def drill_inject(
 ) -> str:
     """Inject the drill's fault and wait until it is proven in effect."""
     d, platform = _drill(drill), _platform(configuration)
+    _lock(platform.lab.name)
     d.fault.inject(platform.lab)
     deadline = time.monotonic() + float(timeout)
     while True:
@@ -210,8 +227,11 @@ def drill_revert(drill: str, configuration: Configuration = None, secrets: Secre
     try:
         d.fault.revert(platform.lab)
     finally:
-        for step in d.teardown:
-            step.run(platform)
+        try:
+            for step in d.teardown:
+                step.run(platform)
+        finally:
+            _unlock(platform.lab.name)
     return f"reverted {d.fault.name}"
 
 

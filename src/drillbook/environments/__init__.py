@@ -1,5 +1,6 @@
 """Where drills run: the Environment protocol, service specs, and the lab backends."""
 
+from drillbook.environments._lock import LabInUse, LabLock, lock_dir
 from drillbook.environments._spec import HealthCheck, MountSpec, PortSpec, ServiceSpec, VolumeSpec
 from drillbook.environments.base import Endpoint, Environment, ServiceHandle, ServiceStatus
 from drillbook.environments.services import SERVICES, resolve_services, service
@@ -22,12 +23,15 @@ __all__ = [
     "Endpoint",
     "Environment",
     "HealthCheck",
+    "LabInUse",
+    "LabLock",
     "MountSpec",
     "PortSpec",
     "ServiceHandle",
     "ServiceSpec",
     "ServiceStatus",
     "VolumeSpec",
+    "lock_dir",
     "resolve_services",
     "service",
 ]

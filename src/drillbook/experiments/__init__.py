@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drillbook.experiments._check import ExperimentSummary, check_experiment
 from drillbook.experiments.journal import convert_chaos_journal
 
-__all__ = ["convert_chaos_journal", "discover"]
+__all__ = ["ExperimentSummary", "check_experiment", "convert_chaos_journal", "discover"]
 __version__ = "0.1.0"
 
 

@@ -14,7 +14,7 @@ from drillbook.faults.exchange import admin_for
 from drillbook.faults.security import INTRUDER_ORDER_PREFIX
 from drillbook.waiting import Check
 
-__all__ = ["LedgerWiped", "LockHeld", "TableCorrupted", "replay_exchange_fills"]
+__all__ = ["LedgerWiped", "LockHeld", "TableCorrupted", "exchange_fills", "replay_exchange_fills"]
 
 _APPLICATION = "drillbook-lock-held"
 
@@ -262,7 +262,9 @@ class LedgerWiped:
         replay_exchange_fills(lab)
 
 
-def _exchange_fills(lab: DockerLab) -> list[tuple[str, dict[str, Any]]]:
+def exchange_fills(lab: DockerLab) -> list[tuple[str, dict[str, Any]]]:
+    """The bot's fills as the exchange recorded them, (exchange, fill), in execution order,
+    each once (an intruder's trades left out)."""
     env = dict(
         e.split("=", 1) for e in lab.container("exchange").attrs["Config"]["Env"] or [] if "=" in e
     )
@@ -301,7 +303,7 @@ def replay_exchange_fills(lab: DockerLab) -> int:
             or "BTC/USDT,ETH/USDT,SOL/USDT"
         ).split(",")
     }
-    fills = _exchange_fills(lab)
+    fills = exchange_fills(lab)
     replayed = 0
     with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
         known = {r[0] for r in conn.execute("SELECT client_order_id FROM trade_executions")}
