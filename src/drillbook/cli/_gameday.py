@@ -8,18 +8,20 @@ import sys
 from typing import Any
 
 from drillbook.cli._drills import print_summary, report_handlers
+from drillbook.environments import LabLock
 from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
 from drillbook.gameday import (
     GameDayAborted,
     GameDayConsole,
     GameDayResult,
+    Plan,
     abort_on_signals,
     load_plan,
     render_plan,
     run_plan,
 )
 from drillbook.reporting import JsonJournal
-from drillbook.sla import PROFILES, get_profile
+from drillbook.sla import PROFILES, Profile, get_profile
 
 __all__ = ["register"]
 
@@ -63,6 +65,12 @@ def _gameday(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(render_plan(plan, profile, rehearsal=args.rehearsal))
         return 0
+    # before anything is written or started: a lab in use is refused, naming its holder
+    with LabLock(args.name).held():
+        return _play(args, plan, profile)
+
+
+def _play(args: argparse.Namespace, plan: Plan, profile: Profile) -> int:
     run_id = new_run_id()
     base, reporters = report_handlers(args.report, run_id, profile.name, env="docker")
     journal = next(h for h in reporters if isinstance(h, JsonJournal))
