@@ -181,3 +181,24 @@ def test_table_corrupted_fails_reads_and_revert_puts_the_block_back(lab: DockerL
 def test_fault_parameters_are_checked(make: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         make()
+
+
+def test_a_packet_filter_on_a_killed_service_reverts_to_nothing(lab: DockerLab) -> None:
+    """Found by the fault schedules: a kill overlapping a partition made the partition's revert
+    fail (exec into a stopped container). The rule lives in the container's network namespace,
+    which a start makes anew, so once the service is down there is nothing left to remove."""
+    block, kill = BlockPeer("backend", 5432), KillContainer("backend")
+    block.inject(lab)
+    assert block.verify_active(lab).ok
+    kill.inject(lab)
+    try:
+        gone = block.verify_active(lab)
+        assert not gone.ok
+        assert "not running" in gone.detail
+        block.revert(lab)  # raised APIError 409 (container not running) before the fix
+    finally:
+        kill.revert(lab)
+    Wait(timeout_s=30, poll_s=0.2).until(
+        lambda: Check(backend_health(lab)[0] == 200, "backend healthy"), "backend back"
+    )
+    assert not block.verify_active(lab).ok  # the new namespace has no rule

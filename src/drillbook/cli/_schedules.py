@@ -94,7 +94,11 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
 
-    @settings(**profile.settings_kwargs())  # type: ignore[arg-type]
+    kwargs = profile.settings_kwargs()
+    if args.seed is not None:  # a seed asked for is a seed used (ci is derandomized otherwise)
+        kwargs["derandomize"] = False
+
+    @settings(**kwargs)  # type: ignore[arg-type]
     @given(profile.strategy())
     def prop(schedule: Schedule) -> None:
         print(f"schedule: {schedule.describe()}", file=sys.stderr)

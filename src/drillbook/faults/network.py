@@ -6,6 +6,8 @@ import contextlib
 import shlex
 from dataclasses import dataclass
 
+import docker
+
 from drillbook.environments.docker import DockerLab
 from drillbook.environments.services import service as service_spec
 from drillbook.errors import LabError
@@ -88,15 +90,31 @@ class BlockPeer:
                 hint="the service needs cap_add NET_ADMIN and iptables in its image",
             )
 
+    def _running(self, lab: DockerLab) -> bool:
+        c = lab.container(self.service)
+        c.reload()
+        return bool(c.status == "running")
+
     def verify_active(self, lab: DockerLab) -> Check:
+        if not self._running(lab):
+            return Check(False, f"{self.service} not running: the rule went with its namespace")
         code, _ = self._iptables(lab, "-C")
         return Check(
             code == 0, f"rule {'present' if code == 0 else 'absent'}: {shlex.quote(self._rule)}"
         )
 
     def revert(self, lab: DockerLab) -> None:
+        # a stopped or killed container lost the rule with its network namespace (a start makes
+        # a new one), and exec into it fails: nothing is left to remove
         with contextlib.suppress(LabError):
             for _ in range(10):  # bounded: remove every copy of the rule
-                code, _ = self._iptables(lab, "-D")
+                if not self._running(lab):
+                    return
+                try:
+                    code, _ = self._iptables(lab, "-D")
+                except docker.errors.APIError:
+                    if not self._running(lab):  # killed meanwhile: the rule went with it
+                        return
+                    raise
                 if code != 0:
                     break
