@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from support.labtools import LabPool
 
 # intensity profiles, chosen with --hypothesis-profile (the Makefile passes ci by default)
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -13,3 +19,19 @@ settings.register_profile(
 )
 settings.register_profile("nightly", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# the suite's budget check: wall time, tier and slowest tests printed and recorded
+pytest_plugins = ["support.suite_budget"]
+
+
+@pytest.fixture(scope="session")
+def lab_pool() -> Iterator[LabPool]:
+    """The session's shared Docker labs (one per service set, handed out after a verified
+    reset; tests/support/labtools.py). A module that needs a private lab says why."""
+    from support.labtools import LabPool
+
+    pool = LabPool()
+    try:
+        yield pool
+    finally:
+        pool.close()
