@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -15,7 +14,7 @@ import pytest
 from drillbook.checks import Finding, RunbookDoc, docker_checks
 from drillbook.checks.sql import SqlCheck
 from drillbook.environments.docker import DockerLab
-from support.labtools import DRILLBOOK, cli_env, leftovers, running_lab
+from support.labtools import DRILLBOOK, STACK, LabPool, cli_env, leftovers
 
 pytestmark = pytest.mark.docker
 
@@ -40,9 +39,9 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[DockerLab]:
-    with running_lab("check", ("backend", "backup")) as lab:
-        yield lab
+def lab(lab_pool: LabPool) -> DockerLab:
+    """The session's shared stack lab, handed over after a verified reset."""
+    return lab_pool.take(STACK)
 
 
 def _sql(lab: DockerLab, doc: RunbookDoc) -> list[Finding]:

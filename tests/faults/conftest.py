@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from drillbook.environments.docker import DockerLab
-from support.labtools import running_lab
+from support.labtools import STACK, LabPool
 
 
 @pytest.fixture(scope="module")
-def lab() -> Iterator[DockerLab]:
-    """Data services, the fake exchange and the backend."""
-    with running_lab("faults", ("backend",)) as lab:
-        yield lab
+def lab(lab_pool: LabPool) -> DockerLab:
+    """The session's shared stack lab (data services, the fake exchange, the backend and the
+    backup job), handed over after a verified reset."""
+    return lab_pool.take(STACK)

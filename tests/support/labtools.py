@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import docker
 
@@ -38,3 +40,83 @@ def running_lab(prefix: str, services: tuple[str, ...]) -> Iterator[DockerLab]:
     finally:
         lab.stop()
         clean_leftovers(lab.client, lab.name)
+
+
+#: the services of the shared stack lab: data services, the fake exchange, the backend and the
+#: backup job (no alert pipeline: with it the runner would also wait for alerts)
+STACK = ("backend", "backup")
+
+
+class LabPool:
+    """The test session's shared Docker labs: one per set of services, started when a module
+    first asks for it and removed at the end of the session (of the xdist worker).
+
+    A module gets a lab only after a verified reset: every service healthy again and no
+    residue (drillbook's residue check, ``drillbook.drills.residue``) against the state the
+    lab had when it started. A lab that fails either is removed and replaced by a fresh one,
+    said on stderr, so a module never inherits what an earlier one left. What the residue check
+    does not compare (trades, positions, the ledger's rows) is what the system does by itself;
+    tests that count rows count from what they find, never from zero.
+    """
+
+    def __init__(self) -> None:
+        self._labs: dict[tuple[str, ...], tuple[DockerLab, dict[str, Any]]] = {}
+        #: how each take went, for the tests of the pool: ``(services, "started"|"reused"|...)``
+        self.log: list[tuple[tuple[str, ...], str]] = []
+
+    def take(self, services: tuple[str, ...], *, settle_s: float = 60.0) -> DockerLab:
+        from drillbook.drills import lab_state
+
+        key = tuple(sorted(services))
+        held = self._labs.get(key)
+        if held is not None:
+            lab, baseline = held
+            problems = self.verify(lab, baseline, settle_s=settle_s)
+            if not problems:
+                self.log.append((key, "reused"))
+                return lab
+            print(
+                f"lab pool: {lab.name} not reset ({'; '.join(problems)[:500]}): a fresh lab",
+                file=sys.stderr,
+            )
+            self._remove(lab)
+            self.log.append((key, "replaced"))
+        lab = DockerLab(LabSettings(name=f"pool-{uuid.uuid4().hex[:6]}", services=key))
+        try:
+            lab.start()
+            self._labs[key] = (lab, lab_state(lab))
+        except BaseException:
+            self._remove(lab)
+            raise
+        self.log.append((key, "started"))
+        return lab
+
+    @staticmethod
+    def verify(lab: DockerLab, baseline: dict[str, Any], *, settle_s: float) -> list[str]:
+        """What keeps ``lab`` from being as it started: unhealthy services (after up to
+        ``settle_s`` for the ones a test restarted last), then each line of residue."""
+        from drillbook.drills import lab_state, residue
+
+        deadline = time.monotonic() + settle_s
+        while True:
+            try:
+                sick = [f"{r.service} {r.state}" for r in lab.status() if not r.healthy]
+                if not sick:
+                    return residue(baseline, lab_state(lab))
+            except Exception as exc:  # a lab removed under us: not reusable
+                return [f"unreadable: {type(exc).__name__}: {exc}"]
+            if time.monotonic() >= deadline:
+                return [f"unhealthy after {settle_s:g} s: {', '.join(sick)}"]
+            time.sleep(0.5)
+
+    def close(self) -> None:
+        for lab, _ in self._labs.values():
+            self._remove(lab)
+        self._labs.clear()
+
+    @staticmethod
+    def _remove(lab: DockerLab) -> None:
+        try:
+            lab.stop()
+        finally:
+            clean_leftovers(lab.client, lab.name)
