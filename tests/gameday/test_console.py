@@ -264,12 +264,15 @@ def test_an_abort_while_the_drill_reverts_waits_for_it() -> None:
     console = _console("", now)
     clock = IncidentClock(clock=now, wall=now)
     _mark(console, clock, Phase.ACTIVE)
-    _mark(console, clock, Phase.VERIFIED)  # the runner now reverts and checks steady state
+    _mark(console, clock, Phase.VERIFIED)
+    console.drill_finishing(DRILL)  # the runner now reverts and checks steady state
     with abort_on_signals(console):
         os.kill(os.getpid(), signal.SIGTERM)  # no exception: the revert goes on
         os.kill(os.getpid(), signal.SIGINT)
     assert console.pending == "SIGTERM"
-    assert [n.text for n in console.notes] == ["aborted (SIGTERM)"]
+    assert [n.text for n in console.notes] == [
+        "aborted (SIGTERM) while the drill reverted: the plan stops after it"
+    ]
     out = _output(console)
     assert "ABORT (SIGTERM) by operator: once this drill is reverted" in out
     assert "please wait" in out

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from drillbook.cli._abort import AbortAfterRevert
 from drillbook.cli._runbook import runbook_of
 from drillbook.cli._table import table
 from drillbook.drills import (
@@ -103,6 +104,16 @@ class _Console(RunEventHandler):
             + (f": {result.error.splitlines()[0]}" if result.error else ""),
             file=sys.stderr,
         )
+
+
+class _Results(RunEventHandler):
+    """Every drill that finished, also one whose run ended in an abort: what the run reports."""
+
+    def __init__(self) -> None:
+        self.results: list[DrillResult] = []
+
+    def drill_finished(self, drill: Any, result: DrillResult) -> None:
+        self.results.append(result)
 
 
 def _catalog(env: str, runbook: Runbook) -> list[Any]:
@@ -213,26 +224,30 @@ def _run(args: argparse.Namespace) -> int:
 def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[Any]) -> int:
     run_id = new_run_id()
     base, reporters = report_handlers(args.report, run_id, profile.name, env=args.env)
-    handlers: list[RunEventHandler] = [_Console(), *reporters]
+    # an abort while a drill reverts waits for it, and notes it on the drill the reporters write
+    abort, collect = AbortAfterRevert(), _Results()
+    handlers: list[RunEventHandler] = [_Console(), abort, collect, *reporters]
     for h in handlers:
         h.run_started(run_id, profile.name)
     print(
         f"run {run_id}: {len(drills)} drill(s), profile {profile.name}, env {args.env}",
         file=sys.stderr,
     )
-    results: list[DrillResult] = []
+    results = collect.results
     left: list[str] = []
     try:
-        tier.start()
-        before = tier.state()
-        runner = tier.runner(profile, handlers, base / "evidence")
-        for d in drills:
-            print(f"  {d.name} ({d.alert})", file=sys.stderr)
-            results.append(runner.run(d))
-        # no drill may leave residue: the lab must be as the run found it
-        left = residue(before, tier.state())
-        base.mkdir(parents=True, exist_ok=True)
-        (base / "residue.json").write_text(json.dumps({"residue": left}, indent=2) + "\n")
+        with abort.signals():
+            tier.start()
+            before = tier.state()
+            runner = tier.runner(profile, handlers, base / "evidence")
+            for d in drills:
+                print(f"  {d.name} ({d.alert})", file=sys.stderr)
+                runner.run(d)
+                abort.stop_if_pending()
+            # no drill may leave residue: the lab must be as the run found it
+            left = residue(before, tier.state())
+            base.mkdir(parents=True, exist_ok=True)
+            (base / "residue.json").write_text(json.dumps({"residue": left}, indent=2) + "\n")
     finally:
         for h in handlers:
             h.run_finished(results)

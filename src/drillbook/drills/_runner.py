@@ -2,6 +2,7 @@
 
 The fault is reverted on every exit path (success, SLA breach, exception, timeout, Ctrl-C,
 SIGTERM turned into KeyboardInterrupt by the CLI), and steady state is re-checked after it.
+Every drill that started reaches ``drill_finished``, also one aborted while it reverts.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from drillbook.environments.kubernetes import NeedsRealNode
 from drillbook.errors import ConfigError, DrillbookError, LabError, SLABreached, WaitTimeout
 from drillbook.probes import Probe
 from drillbook.reporting import RunEventHandler
-from drillbook.sla import Budget, DrillResult, IncidentClock, Phase, Profile, evaluate
+from drillbook.sla import Budget, DrillResult, IncidentClock, Note, Phase, Profile, evaluate
 from drillbook.waiting import Check, Wait
 
 __all__ = ["DrillRunner"]
 
 POLL_S = 0.1  # probes poll at 10 Hz while waiting: phase times are accurate to ~100 ms
+_CUT_SHORT = "REVERT INTERRUPTED: the lab may need `drillbook lab clean`"
 
 
 @dataclass
@@ -202,19 +204,41 @@ class DrillRunner:
         except (DrillbookError, Exception) as exc:
             result.outcome, result.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
-            if progress.injected or progress.lab_changed:
-                self._revert(drill, result, mark, fault=progress.injected)
+            # the callers that own Ctrl-C and SIGTERM hold an abort off until drill_finished
+            self._emit("drill_finishing", drill)
+            cut = self._revert_uncut(drill, result, mark, progress)
             result.breaches = evaluate(clock, budgets) if result.outcome != "aborted" else []
             for breach in result.breaches:
                 self._emit("breach", drill, breach)
             if result.breaches and result.outcome == "passed":
                 result.outcome = "breached"
                 result.error = str(result.breaches[0].error())
+            if cut is not None:  # after the breaches: they name the drill's error first
+                result.outcome = "aborted" if result.outcome == "passed" else result.outcome
+                result.error = "; ".join(filter(None, [result.error, _CUT_SHORT]))
             result.measured = _measured(clock, budgets)
             result.steps = clock.step_durations()
             result.wall_s = self._clock_fn() - started
             self._emit("drill_finished", drill, result)
+            if cut is not None:
+                raise cut
         return result
+
+    def _revert_uncut(
+        self, drill: Drill, result: DrillResult, mark: Callable[..., None], progress: _Progress
+    ) -> KeyboardInterrupt | None:
+        """Revert what the drill changed. An abort that nobody held off (a caller without
+        ``drill_finishing``, or the revert itself interrupted) is returned, not raised: the
+        result, its breach with it, still reaches ``drill_finished`` before the run stops."""
+        if not (progress.injected or progress.lab_changed):
+            return None
+        try:
+            self._revert(drill, result, mark, fault=progress.injected)
+        except KeyboardInterrupt as exc:
+            text = "aborted while this drill reverted (the revert was cut short); the run stops"
+            result.notes.append(Note(self._clock_fn(), time.time(), "drillbook", text))
+            return exc
+        return None
 
     def _await_alert(
         self,

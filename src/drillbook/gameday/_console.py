@@ -80,7 +80,8 @@ class GameDayConsole(RunEventHandler):
     _line_open: bool = False  # the status line is the last line, the cursor at its end
     _prompting: bool = False  # a prompt is shown, the status line just above it
     _running: bool = False  # between the fault in effect and the drill's end
-    finishing: bool = False  # the drill is reverting: an abort waits until it is done
+    # the drill is reverting and its result being written: an abort waits until it is done
+    finishing: bool = False
     pending: str = ""  # an abort that came while the drill was finishing (how)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -265,11 +266,14 @@ class GameDayConsole(RunEventHandler):
         active = next((m for m in self.marks if m.phase == Phase.ACTIVE), None)
         return f"T+{clock_text(at - active.at)}" if active else "before the fault"
 
+    def drill_finishing(self, drill: DrillLike) -> None:
+        # whatever the outcome (a breach too) the runner reverts now; run_plan lifts this once
+        # every reporter has the result
+        self.finishing = True
+
     def phase(self, drill: DrillLike, mark: Mark) -> None:
         with self._lock:
             self.marks.append(mark)
-            if mark.phase in (Phase.VERIFIED, Phase.REVERTED):
-                self.finishing = True  # from here the runner reverts and checks steady state
             if mark.phase == Phase.ACTIVE:
                 self._running = True
         step = f" [{mark.step}]" if mark.step else ""
@@ -278,7 +282,7 @@ class GameDayConsole(RunEventHandler):
 
     def drill_finished(self, drill: DrillLike, result: DrillResult) -> None:
         with self._lock:
-            self._running = self.finishing = False
+            self._running = False  # still finishing: the reporters after this handler write
             if self._line_open:
                 self._write(_CLEAR)
                 self._line_open = False
@@ -303,9 +307,9 @@ class GameDayConsole(RunEventHandler):
 @contextmanager
 def abort_on_signals(console: GameDayConsole) -> Iterator[None]:
     """Ctrl-C and SIGTERM abort the game day at any moment; one that comes while a drill is
-    reverting (after it verified or reverted) stops the plan once that drill is done
-    (``console.pending``), and a second one only asks for patience: a revert is never cut
-    short."""
+    finishing (whatever its outcome: from ``drill_finishing`` until its result is written)
+    stops the plan once that drill is done (``console.pending``, noted on the drill), and a
+    second one only asks for patience: a revert is never cut short."""
     names = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def patience(signum: int, frame: FrameType | None) -> None:
@@ -317,7 +321,8 @@ def abort_on_signals(console: GameDayConsole) -> Iterator[None]:
         how = names.get(signal.Signals(signum), str(signum))
         if console.finishing:  # never cut a revert short: stop once this drill is done
             console.pending = how
-            console.record(f"aborted ({how})", console.current)
+            text = f"aborted ({how}) while the drill reverted: the plan stops after it"
+            console.record(text, console.current)
             console.say(f"\n!!! ABORT ({how}) by {console.current}: once this drill is reverted")
             return
         console.abort(how)

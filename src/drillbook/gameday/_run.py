@@ -74,6 +74,8 @@ def run_plan(
                 operator=operator,
             )
             runner.run(replace(scenario.drill, budgets=budgets))
+            # every reporter has the result: an abort from now on stops the plan at once
+            console.finishing = False
             if console.pending:  # aborted while the drill was reverting: it finished first
                 return GameDayResult(tuple(collect.results), aborted=console.pending)
         left = residue(before, lab_state(lab))

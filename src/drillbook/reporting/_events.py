@@ -35,6 +35,11 @@ class RunEventHandler:
         """One poll of the drill's probes (10 Hz while waiting); ``at`` is monotonic seconds,
         on the same clock as ``Mark.at``."""
 
+    def drill_finishing(self, drill: DrillLike) -> None:
+        """The drill is over (any outcome): the runner now reverts what it changed, then calls
+        :meth:`drill_finished`. An abort from here on should wait for that: a revert is never
+        cut short, and the result must reach the reporters."""
+
     def breach(self, drill: DrillLike, breach: Breach) -> None:
         return None
 
