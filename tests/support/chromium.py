@@ -1,60 +1,26 @@
-"""Headless Chromium (Debian's package, installed by .ci/bootstrap) for the report tests."""
+"""The report pages in headless Chromium (drillbook's launcher, ``HeadlessChromium``): the DOM
+and screenshots the report tests look at, and what they read from them."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
+from drillbook.reporting import HeadlessChromium
 
 __all__ = ["SCREENSHOTS", "PageFacts", "dump_dom", "expected_verdicts", "page_facts", "screenshot"]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",  # running as root
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
-
-
-def _run(page: Path, *extra: str) -> str:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail(
-            "chromium is not installed: run .ci/bootstrap --report-tools "
-            "(it installs Debian's chromium)"
-        )
-    with tempfile.TemporaryDirectory(prefix="drillbook-chromium-") as profile:
-        done = subprocess.run(
-            [chromium, *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def dump_dom(page: Path) -> str:
     """The DOM after the page's scripts ran (its onload image check included)."""
-    return _run(page, "--virtual-time-budget=5000", "--dump-dom")
+    return HeadlessChromium().dump_dom(page)
 
 
 def screenshot(page: Path, name: str, height: int = 3000) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    path.unlink(missing_ok=True)
-    _run(page, "--virtual-time-budget=5000", f"--window-size=1280,{height}", f"--screenshot={path}")
+    path = HeadlessChromium().screenshot(page, SCREENSHOTS / name, height=height)
     assert path.stat().st_size > 10_000, f"{path}: an empty screenshot"
     return path
 

@@ -1,7 +1,9 @@
 """Reporters: drill-event handlers that write evidence (JSON journal, Allure results, JUnit XML,
-the HTML page, the run history), and the trends across runs."""
+the HTML page, the run history), the trends across runs, and the tools that render and check
+them (the Allure command line, headless Chromium)."""
 
 from drillbook.reporting._allure_cli import AllureCommandLine
+from drillbook.reporting._chromium import HeadlessChromium
 from drillbook.reporting._events import DrillLike, RunEventHandler
 from drillbook.reporting._history import (
     DrillRecord,
@@ -23,6 +25,7 @@ __all__ = [
     "AllureResults",
     "DrillLike",
     "DrillRecord",
+    "HeadlessChromium",
     "HtmlReport",
     "JUnitXml",
     "JsonJournal",
