@@ -75,3 +75,31 @@ def test_a_final_failure_stops_the_wait_at_once() -> None:
             lambda: Check(False, "container exited", final=True), "x"
         )
     assert clock.sleeps == []
+
+
+def test_only_the_exceptions_to_retry_on_are_failed_looks() -> None:
+    clock = FakeClock()
+    looks: list[str] = []
+
+    def flaky() -> Check:
+        looks.append("look")
+        if len(looks) == 1:
+            raise ConnectionError("refused")
+        raise PermissionError("forbidden")
+
+    wait = Wait(timeout_s=10, poll_s=1, clock=clock, sleep=clock.sleep)
+    with pytest.raises(PermissionError, match="forbidden"):
+        wait.until(flaky, "x", retry_on=(ConnectionError,))
+    assert looks == ["look", "look"]
+    assert clock.sleeps == [1]
+
+
+def test_retry_on_nothing_lets_the_first_exception_through_unwaited() -> None:
+    clock = FakeClock()
+
+    def boom() -> Check:
+        raise ConnectionError("refused")
+
+    with pytest.raises(ConnectionError, match="refused"):
+        Wait(timeout_s=10, poll_s=1, clock=clock, sleep=clock.sleep).until(boom, "x", retry_on=())
+    assert clock.sleeps == []

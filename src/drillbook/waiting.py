@@ -46,17 +46,26 @@ class Wait:
     def with_poll_interval(self, poll_s: float) -> Wait:
         return replace(self, poll_s=poll_s)
 
-    def until(self, check: Callable[[], Check], what: str, *, hint: str | None = None) -> Check:
+    def until(
+        self,
+        check: Callable[[], Check],
+        what: str,
+        *,
+        hint: str | None = None,
+        retry_on: tuple[type[Exception], ...] = (Exception,),
+    ) -> Check:
         """Return the first passing :class:`Check`; raise :class:`WaitTimeout` with the last seen.
 
-        An exception raised by ``check`` counts as a failed look (its text is the observation).
+        An exception of ``retry_on`` raised by ``check`` counts as a failed look (its text is
+        the observation); any other propagates at once (``retry_on=()``: every exception, for
+        a check whose errors are not a state to wait through, such as an API refusal).
         """
         deadline = self.clock() + self.timeout_s
         observed = "nothing yet"
         while True:
             try:
                 result = check()
-            except Exception as exc:  # a probe that raises is a failed look, not a crash
+            except retry_on as exc:  # a probe that raises is a failed look, not a crash
                 result = Check(False, f"{type(exc).__name__}: {exc}")
             if result.ok:
                 return result
