@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,27 @@ def test_the_stack_comes_up_on_the_control_plane_and_goes(control_plane: Path, a
     assert (
         not client.CoreV1Api(api).list_namespace(field_selector="metadata.name=trading-bot").items
     )
+
+
+def test_a_wait_that_runs_out_says_what_for_how_long_and_what_it_saw(
+    control_plane: Path,
+) -> None:
+    """Every wait on the lab is a drillbook Wait: a LabError naming what was awaited, for how
+    long, and what was seen last; an API error is said at once, not waited out."""
+    from kubernetes.client.exceptions import ApiException
+
+    from drillbook.environments.kubernetes import KubernetesPlatform
+    from drillbook.errors import LabError
+
+    lab = KubernetesLab(control_plane, namespace="drillbook-nothing-here")
+    with pytest.raises(LabError) as info:
+        lab.wait_ready(timeout_s=0.6)
+    assert str(info.value).startswith(
+        f"{lab.name}: timed out after 0.6s waiting for every workload ready; "
+        "last observed: no Deployment or StatefulSet\nHint: kubectl --context "
+    )
+    started = time.monotonic()
+    with pytest.raises(ApiException) as refused:
+        KubernetesPlatform(lab).wait_rollout("backend", timeout_s=30)
+    assert refused.value.status == 404
+    assert time.monotonic() - started < 10

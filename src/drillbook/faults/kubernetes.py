@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,20 +147,17 @@ class ClaimPending:
             self.workload, lab.namespace, {"spec": {"replicas": replicas}}
         )
         if replicas == 0:
-            self._until(lab, lambda: not self._pods(lab), f"the pods of {self.workload} to go")
+
+            def gone() -> Check:
+                left = [p.metadata.name for p in self._pods(lab)]
+                return Check(not left, f"still there: {', '.join(left)}")
+
+            lab.wait(f"the pods of {self.workload} to go", gone, self.timeout_s)
 
     def _pods(self, lab: KubernetesLab) -> list[Any]:
         core, _ = _apis(lab)
         selector = f"app={self.workload}"
         return list(core.list_namespaced_pod(lab.namespace, label_selector=selector).items)
-
-    def _until(self, lab: KubernetesLab, ok: Any, what: str) -> None:
-        deadline = time.monotonic() + self.timeout_s
-        while time.monotonic() < deadline:
-            if ok():
-                return
-            time.sleep(0.25)
-        raise LabError(f"{lab.name}: timed out after {self.timeout_s:g}s waiting for {what}")
 
     def _replace_claim(self, lab: KubernetesLab, storage_class: str) -> None:
         self._remove_claim_and_volume(lab)
@@ -174,18 +170,18 @@ class ClaimPending:
         with contextlib.suppress(ApiException):
             core.delete_namespaced_persistent_volume_claim(self.claim, lab.namespace)
 
-        def gone() -> bool:
+        def gone() -> Check:
             try:
-                core.read_namespaced_persistent_volume_claim(self.claim, lab.namespace)
-            except ApiException as exc:
-                return bool(exc.status == 404)
-            return False
+                pvc = core.read_namespaced_persistent_volume_claim(self.claim, lab.namespace)
+            except ApiException as exc:  # anything but 404: not known gone, look again
+                return Check(exc.status == 404, f"reading it: {exc.status} {exc.reason}")
+            return Check(False, f"still there ({pvc.status.phase})")
 
-        self._until(lab, gone, f"claim {self.claim} to be deleted")
+        lab.wait(f"claim {self.claim} to be deleted", gone, self.timeout_s)
         volume = f"{lab.namespace}-{self.claim}"
         with contextlib.suppress(ApiException):
             core.delete_persistent_volume(volume)  # Retain: released, never bound again
-        self._until(lab, lambda: _absent_volume(core, volume), f"volume {volume} to go")
+        lab.wait(f"volume {volume} to go", lambda: _absent_volume(core, volume), self.timeout_s)
 
     def _create_claim(self, lab: KubernetesLab, storage_class: str) -> None:
         core, _ = _apis(lab)
@@ -286,7 +282,9 @@ class ClaimPending:
         if storage_class != self._saved["storage_class"]:
             self._scale(lab, 0)
             if storage_class is None:  # the quota's refusal: recreate it, once admission lets it
-                self._until(lab, lambda: self._try_create(lab), f"claim {self.claim} admitted")
+                lab.wait(
+                    f"claim {self.claim} admitted", lambda: self._try_create(lab), self.timeout_s
+                )
             else:
                 self._replace_claim(lab, str(self._saved["storage_class"]))
             lab.provide_volumes()
@@ -294,16 +292,16 @@ class ClaimPending:
         lab.wait_ready(self.timeout_s)
         self._saved.clear()
 
-    def _try_create(self, lab: KubernetesLab) -> bool:
+    def _try_create(self, lab: KubernetesLab) -> Check:
         from kubernetes.client.exceptions import ApiException
 
         try:
             self._create_claim(lab, str(self._saved["storage_class"]))
         except ApiException as exc:
             if exc.status == 403:  # the quota's removal not seen by admission yet
-                return False
+                return Check(False, f"refused: {_api_message(exc)}")
             raise
-        return True
+        return Check(True, "created")
 
 
 def _api_message(exc: Exception) -> str:
@@ -317,14 +315,14 @@ def _api_message(exc: Exception) -> str:
         return str(exc)
 
 
-def _absent_volume(core: Any, name: str) -> bool:
+def _absent_volume(core: Any, name: str) -> Check:
     from kubernetes.client.exceptions import ApiException
 
     try:
-        core.read_persistent_volume(name)
-    except ApiException as exc:
-        return bool(exc.status == 404)
-    return False
+        pv = core.read_persistent_volume(name)
+    except ApiException as exc:  # anything but 404: not known gone, look again
+        return Check(exc.status == 404, f"reading it: {exc.status} {exc.reason}")
+    return Check(False, f"still there ({pv.status.phase})")
 
 
 @dataclass(frozen=True)
@@ -466,11 +464,12 @@ class NodeNotReady:
         core, _ = _apis(lab)
         self._label(lab, None)
         core.patch_node(self.node, {"spec": {"unschedulable": None}})
-        deadline = time.monotonic() + self.timeout_s
-        while node_ready(core.read_node(self.node)) != "True":
-            if time.monotonic() > deadline:
-                raise LabError(f"{self.node} not Ready {self.timeout_s:g}s after the revert")
-            time.sleep(0.25)
+
+        def ready() -> Check:
+            status = node_ready(core.read_node(self.node))
+            return Check(status == "True", f"Ready={status}")
+
+        lab.wait(f"{self.node} Ready again after the revert", ready, self.timeout_s)
         lab.wait_ready(self.timeout_s)
 
 

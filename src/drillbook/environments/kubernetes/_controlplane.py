@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.environments.kubernetes._build import ControlPlaneBuild
-from drillbook.errors import LabError
+from drillbook.errors import LabError, WaitTimeout
+from drillbook.waiting import Check, Wait
 
 __all__ = ["ControlPlane", "ControlPlaneState"]
 
@@ -264,14 +265,17 @@ class ControlPlane:
         return [f"--config={path}"]
 
     def _wait(self, what: str, ok: Callable[[], bool], timeout_s: float, log: str) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, ValueError, ssl.SSLError):
-                if ok():
-                    return
-            time.sleep(0.25)
-        tail = (self.root / "logs" / f"{log}.log").read_text(errors="replace")[-1500:]
-        raise LabError(f"{what} not ready after {timeout_s:g}s; its log ends:\n{tail}")
+        """Wait until ``ok``; an error reaching the process (refused, TLS, a half-written
+        answer) is a failed look. Raises LabError with the end of the process's log."""
+        try:
+            Wait(timeout_s, poll_s=0.25).until(
+                lambda: Check(ok(), "answered, not ready"),
+                f"{what} to be ready",
+                retry_on=(OSError, ValueError, ssl.SSLError),
+            )
+        except WaitTimeout as exc:
+            tail = (self.root / "logs" / f"{log}.log").read_text(errors="replace")[-1500:]
+            raise LabError(f"{exc.message}; its log ends:\n{tail}") from exc
 
     def _wait_etcd(self, state: ControlPlaneState, timeout_s: float) -> None:
         url = f"http://127.0.0.1:{state.ports['etcd']}/health"

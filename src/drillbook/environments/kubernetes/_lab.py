@@ -11,21 +11,23 @@ from __future__ import annotations
 import os
 import re
 import secrets as _secrets
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from drillbook.environments.base import ServiceHandle, ServiceStatus
-from drillbook.errors import ConfigError, LabError
+from drillbook.errors import ConfigError, LabError, WaitTimeout
+from drillbook.waiting import Check, Wait
 
 __all__ = ["MANIFESTS", "KubernetesLab", "allowed_context"]
 
 MANIFESTS = Path(__file__).resolve().parents[4] / "fixtures" / "k8s"
 LAB_PREFIXES = ("drillbook-", "kind-drillbook")
 RUN_ANNOTATION = "drillbook.io/run-id"
+#: how often a wait on the lab looks again (the API server is on loopback or nearby)
+POLL_S = 0.25
 _PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
 
@@ -79,6 +81,24 @@ class KubernetesLab:
     @property
     def name(self) -> str:
         return f"{self.context}/{self.namespace}"
+
+    def wait(
+        self,
+        what: str,
+        check: Callable[[], Check],
+        timeout_s: float,
+        *,
+        hint: str | None = None,
+        poll_s: float = POLL_S,
+    ) -> Check:
+        """Poll ``check`` (a :class:`~drillbook.waiting.Wait`) until it passes. Raises
+        LabError on timeout, with Wait's message under the lab's name: what was awaited, for
+        how long, what was seen last. An exception from ``check`` propagates at once (an API
+        refusal is not a state to wait through)."""
+        try:
+            return Wait(timeout_s, poll_s).until(check, what, hint=hint, retry_on=())
+        except WaitTimeout as exc:
+            raise LabError(f"{self.name}: {exc.message}", hint=exc.hint) from exc
 
     @property
     def run_id(self) -> str:
@@ -174,16 +194,17 @@ class KubernetesLab:
         from kubernetes import client
 
         core: Any = client.CoreV1Api(self.api)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+
+        def created() -> Check:
             found = core.list_namespaced_service_account(
                 namespace, field_selector="metadata.name=default"
             ).items
-            if found:
-                return
-            time.sleep(0.2)
-        raise LabError(
-            f"{self.name}: no service account {namespace}/default after {timeout_s:g}s",
+            return Check(bool(found), "no service account default yet")
+
+        self.wait(
+            f"service account {namespace}/default",
+            created,
+            timeout_s,
             hint="is kube-controller-manager running? (`drillbook k8s status`)",
         )
 
@@ -228,16 +249,19 @@ class KubernetesLab:
                     raise
 
     def wait_ready(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        rows: list[ServiceStatus] = []
-        while time.monotonic() < deadline:
+        """Wait until every Deployment and StatefulSet has all its replicas ready."""
+
+        def ready() -> Check:
             rows = self.status()
-            if rows and all(r.healthy for r in rows):
-                return
-            time.sleep(0.5)
-        waiting = [f"{r.service}: {r.detail}" for r in rows if not r.healthy]
-        raise LabError(
-            f"{self.name}: not ready after {timeout_s:g}s: {'; '.join(waiting)}",
+            waiting = [f"{r.service}: {r.detail}" for r in rows if not r.healthy]
+            if not rows:
+                return Check(False, "no Deployment or StatefulSet")
+            return Check(not waiting, "; ".join(waiting))
+
+        self.wait(
+            "every workload ready",
+            ready,
+            timeout_s,
             hint=f"kubectl --context {self.context} -n {self.namespace} get pods,events",
         )
 
@@ -254,22 +278,24 @@ class KubernetesLab:
             if exc.status == 404:
                 return []
             raise
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+
+        def gone() -> Check:
             try:
-                core.read_namespace(self.namespace)
+                ns = core.read_namespace(self.namespace)
             except ApiException as exc:
                 if exc.status == 404:
-                    selector = f"drillbook.io/namespace={self.namespace}"
-                    volumes = core.list_persistent_volume(label_selector=selector).items
-                    for pv in volumes:
-                        core.delete_persistent_volume(pv.metadata.name)
-                    return [f"namespace {self.namespace}"] + [
-                        f"persistentvolume {pv.metadata.name}" for pv in volumes
-                    ]
+                    return Check(True, "gone")
                 raise
-            time.sleep(0.5)
-        raise LabError(f"namespace {self.namespace} still terminating after {timeout_s:g}s")
+            return Check(False, f"namespace {ns.status.phase}")
+
+        self.wait(f"namespace {self.namespace} to be deleted", gone, timeout_s)
+        selector = f"drillbook.io/namespace={self.namespace}"
+        volumes = core.list_persistent_volume(label_selector=selector).items
+        for pv in volumes:
+            core.delete_persistent_volume(pv.metadata.name)
+        return [f"namespace {self.namespace}"] + [
+            f"persistentvolume {pv.metadata.name}" for pv in volumes
+        ]
 
     def services(self) -> Mapping[str, ServiceHandle]:
         from kubernetes import client

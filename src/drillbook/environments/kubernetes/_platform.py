@@ -20,6 +20,7 @@ from typing import Any
 
 from drillbook.environments.kubernetes._lab import KubernetesLab
 from drillbook.errors import DrillbookError, LabError
+from drillbook.waiting import Check
 
 __all__ = ["KubernetesPlatform", "NeedsRealNode"]
 
@@ -195,16 +196,11 @@ class KubernetesPlatform:
     def wait_rollout(self, service: str, timeout_s: float = 120) -> None:
         """``kubectl rollout status``: the newest template on every replica, all of them
         ready and available, nothing old left."""
-        import time
-
-        deadline = time.monotonic() + timeout_s
-        done, detail = self.lab.rollout(service)
-        while not done and time.monotonic() < deadline:
-            time.sleep(0.25)
-            done, detail = self.lab.rollout(service)
-        if done:
-            return
-        raise LabError(f"rollout of {service} not finished after {timeout_s:g}s: {detail}")
+        self.lab.wait(
+            f"the rollout of {service} to finish",
+            lambda: Check(*self.lab.rollout(service)),
+            timeout_s,
+        )
 
     # -- nodes ----------------------------------------------------------------------------
     def cordon(self, node: str, *, on: bool = True) -> None:
@@ -215,8 +211,6 @@ class KubernetesPlatform:
         """``kubectl drain <node> --ignore-daemonsets --delete-emptydir-data`` for the lab's
         namespace: cordon, evict each of its pods there (the Eviction API, which honours
         disruption budgets), wait until they are gone. The pods evicted."""
-        import time
-
         from kubernetes.client.exceptions import ApiException
 
         from kubernetes import client
@@ -245,18 +239,18 @@ class KubernetesPlatform:
                         f"drain {node}: evicting {pod.metadata.name} refused: {exc.reason}"
                     ) from exc
             evicted.append(pod.metadata.name)
-        deadline = time.monotonic() + timeout_s
-        left: list[Any] = on_node()
-        while left and time.monotonic() < deadline:
-            time.sleep(0.25)
-            left = on_node()
-        if left:
-            names = ", ".join(p.metadata.name for p in left)
-            raise LabError(
-                f"drain {node}: {names} still there after {timeout_s:g}s",
-                hint="a pod on an unreachable node stays Terminating until the node answers or "
-                "the pod is deleted with --grace-period=0 --force",
-            )
+
+        def drained() -> Check:
+            left = [p.metadata.name for p in on_node()]
+            return Check(not left, f"still there: {', '.join(left)}")
+
+        self.lab.wait(
+            f"the pods on {node} to be evicted (drain)",
+            drained,
+            timeout_s,
+            hint="a pod on an unreachable node stays Terminating until the node answers or "
+            "the pod is deleted with --grace-period=0 --force",
+        )
         return evicted
 
     def node_of(self, app: str) -> list[str]:
@@ -268,8 +262,6 @@ class KubernetesPlatform:
     def create_job_from_cronjob(self, cronjob: str, name: str, *, wait_s: float | None = 60) -> str:
         """``kubectl create job --from=cronjob/<cronjob> <name>``: a Job from the CronJob's
         template, owned by it; waits until it completes unless ``wait_s`` is None."""
-        import time
-
         from kubernetes import client
 
         batch: Any = client.BatchV1Api(self.lab.api)
@@ -298,16 +290,20 @@ class KubernetesPlatform:
         batch.create_namespaced_job(ns, body)
         if wait_s is None:
             return name
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
+
+        def complete() -> Check:
             status = batch.read_namespaced_job_status(name, ns).status
             conditions = {c.type: c.status for c in status.conditions or []}
-            if conditions.get("Complete") == "True":
-                return name
-            if conditions.get("Failed") == "True":
+            if conditions.get("Failed") == "True":  # no wait fixes it: said at once
                 raise LabError(f"job {name} from cronjob/{cronjob} failed: {status}")
-            time.sleep(0.25)
-        raise LabError(f"job {name} from cronjob/{cronjob} not complete after {wait_s:g}s")
+            return Check(
+                conditions.get("Complete") == "True",
+                f"active {status.active or 0}, succeeded {status.succeeded or 0}, "
+                f"conditions {conditions or 'none yet'}",
+            )
+
+        self.lab.wait(f"job {name} from cronjob/{cronjob} to complete", complete, wait_s)
+        return name
 
     # -- needs a real node ----------------------------------------------------------------
     def exec(self, service: str, argv: Any, *, check: bool = True) -> Any:
