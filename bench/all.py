@@ -8,13 +8,15 @@ exchange throughput, control plane start, suite wall time. Written to
 Parts: lab (bench/lab_startup.py), stack (stack_startup.py), overhead (drill_overhead.py),
 exchange (exchange_throughput.py), detection (detection_latency.py), controlplane
 (k8s_controlplane.py), drills (``drillbook run --profile nightly``: MTTD, MTTR, overhead per
-drill and the suite's wall time). Each runs as its own process; one that fails is reported in
+drill and the suite's wall time), suite (the test suite's last recorded wall time per tier,
+bench/suite.py). Each runs as its own process; one that fails is reported in
 the table and the others still run. ``--quick`` runs each part once (medians of one sample).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -143,6 +145,30 @@ def drills(out: Path, quick: bool, names: list[str], profile: str = "nightly") -
     return rows
 
 
+def suite(out: Path, quick: bool) -> list[Row]:
+    """The test suite's last recorded wall time per tier (tests/support/suite_budget.py writes
+    one record per full pytest session; ``python bench/suite.py --run ci`` makes one)."""
+    history = ROOT / "reports" / "bench" / "suite-history.jsonl"
+    last: dict[str, dict[str, Any]] = {}
+    if history.is_file():
+        for line in history.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                record = json.loads(line)
+                last[str(record["tier"])] = record
+    if not last:
+        raise RuntimeError(f"no suite record in {history}: run make test first")
+    return [
+        (
+            f"test suite wall time, tier {tier} ({r['tests']} tests, {r['workers']} worker(s), "
+            f"{r['commit']})",
+            float(r["wall_s"]) / 60,
+            "min",
+            "<= 22" if tier == "ci" else "printed",
+        )
+        for tier, r in sorted(last.items())
+    ]
+
+
 def _median(values: list[float]) -> float:
     import statistics
 
@@ -187,6 +213,7 @@ def main() -> int:
         "exchange": exchange,
         "detection": detection,
         "controlplane": controlplane,
+        "suite": suite,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one sample per figure")
