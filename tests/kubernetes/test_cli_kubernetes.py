@@ -1,12 +1,15 @@
 """`drillbook run --env kubernetes` and `drillbook list --env kubernetes` against the real
-control plane: every Kubernetes drill, a report, no residue."""
+control plane: every Kubernetes drill, a report, no residue; `drillbook k8s up` and `down` in
+two processes: no process left, alive or a zombie."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +90,67 @@ def test_run_refuses_a_context_outside_the_lab_before_writing_anything(tmp_path:
     assert result.returncode == 2
     assert "refusing context 'prod-cluster': not a lab context" in result.stderr
     assert not report.exists()  # nothing written, nothing started, no request sent
+
+
+#: a stand-in for a PID 1 that never reaps (a container whose entrypoint is `sleep infinity`
+#: or a shell): a child subreaper, so what the commands it runs leave behind is reparented to
+#: it, and it waits on nothing but those commands. It prints each command's result and runs
+#: the next when a line comes on stdin; when stdin closes it exits, and the real PID 1 adopts
+#: (and, on this machine, reaps) what it kept.
+_NO_REAP_INIT = """
+import ctypes, json, subprocess, sys
+assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+for argv in json.loads(sys.argv[1]):
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    print(json.dumps([done.returncode, done.stdout, done.stderr[-3000:]]), flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_k8s_up_then_down_in_two_processes_leaves_no_process_and_no_zombie(
+    processes: Any,
+) -> None:
+    """`drillbook k8s up` exits and leaves the cluster to whatever adopts orphans; a second
+    `drillbook k8s down` stops it. Run under a PID 1 that never reaps, the components are no
+    zombies (their supervisor reaped them); the supervisor is the one zombie such a PID 1
+    keeps (no design avoids it, see ``_supervisor``), and none is left with a PID 1 that reaps."""
+    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
+
+    plane = ControlPlane(ControlPlaneBuild(default_cache()), name=f"tests-cli-{os.getpid()}")
+    k8s = [sys.executable, "-m", "drillbook", "k8s"]
+    commands = [
+        [*k8s, "up", "--name", plane.name, "--nodes", "1"],
+        [*k8s, "down", "--name", plane.name],
+    ]
+    init = subprocess.Popen(
+        [sys.executable, "-c", _NO_REAP_INIT, json.dumps(commands)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    assert init.stdin is not None
+    assert init.stdout is not None
+    recorded: list[Any] = []
+    try:
+        code, _, err = json.loads(init.stdout.readline())
+        assert code == 0, err
+        state = plane.state()
+        assert state is not None
+        recorded = processes.record([state.supervisor, *state.pids.values()])
+        assert len(recorded) == 6
+        init.stdin.write("down\n")
+        init.stdin.flush()
+        code, out, err = json.loads(init.stdout.readline())
+        assert code == 0, err
+        assert "stopped kwok" in out
+        left = processes.settled(plane.root, recorded, timeout_s=5)
+        assert [p for p in left if p.pid != state.supervisor] == [], "\n".join(map(str, left))
+        assert all(p.state == "Z" and p.ppid == init.pid for p in left), "\n".join(map(str, left))
+    finally:
+        init.stdin.close()
+        init.wait(timeout=60)
+        init.stdout.close()
+        plane.down(quiet=True)  # when something above failed
+    left = processes.settled(plane.root, recorded, timeout_s=10)
+    assert left == [], "\n".join(map(str, left))

@@ -1,6 +1,7 @@
 """The local control plane is a real Kubernetes: the API server answers with its version, the
 scheduler and controllers run (a Deployment's pods land on kwok nodes and turn Running), the
-runbook's manifests pass a server-side dry-run, and `down` leaves no process behind."""
+runbook's manifests pass a server-side dry-run, and `down` leaves no process behind, alive or
+a zombie."""
 
 from __future__ import annotations
 
@@ -114,20 +115,31 @@ def test_a_deployment_is_scheduled_onto_kwok_nodes_and_runs(api: Any) -> None:
         apps.delete_namespaced_deployment(name, "default")
 
 
-def test_down_stops_every_process(tmp_path: Path) -> None:
+def test_down_stops_every_process_and_leaves_no_zombie(processes: Any) -> None:
+    """Up and down in this process, a component crashing in between (SIGKILL): afterwards
+    no process of the cluster is alive, and none is a zombie (exited and never reaped)."""
+    import signal
+
     from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
-    from drillbook.environments.kubernetes._controlplane import _running
 
     plane = ControlPlane(
         ControlPlaneBuild(default_cache()), name=f"tests-down-{os.getpid()}", nodes=1
     )
     plane.up(say=lambda _msg: None)
-    state = plane.state()
-    assert state is not None
-    assert len(state.pids) == 5
-    stopped = plane.down(quiet=True)
-    assert len(stopped) == 5
-    assert not any(_running(pid) for pid in state.pids.values())
+    try:
+        state = plane.state()
+        assert state is not None
+        assert len(state.pids) == 5
+        recorded = processes.record([state.supervisor, *state.pids.values()])
+        assert len(recorded) == 6
+        os.kill(state.pids["kube-scheduler"], signal.SIGKILL)  # a crash while it runs
+        time.sleep(1)
+        stopped = plane.down(quiet=True)
+    finally:
+        plane.down(quiet=True)
+    assert len(stopped) == 4  # all but the crashed one
+    left = processes.of(plane.root, recorded)
+    assert left == [], "\n".join(map(str, left))
     assert not plane.root.exists()
 
 

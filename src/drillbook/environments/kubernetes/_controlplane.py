@@ -2,19 +2,18 @@
 kube-scheduler and KWOK's simulated nodes, as local processes.
 
 Everything the cluster needs lives in its state directory (``<cache>/clusters/<name>``): the PKI,
-the kubeconfig, each process's log and pid. ``down`` stops the processes and removes it; an
-aborted run is cleaned up by ``drillbook k8s down`` (the pids are on disk).
+the kubeconfig, each process's log and pid. The processes are children of the cluster's
+supervisor, which reaps them (``_supervisor``: why, and what PID 1 has to do with it). ``down``
+stops them and removes the directory; an aborted run is cleaned up by ``drillbook k8s down``
+(the pids are on disk).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import ipaddress
 import json
-import os
 import shutil
-import signal
 import socket
 import ssl
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.environments.kubernetes._build import ControlPlaneBuild
+from drillbook.environments.kubernetes._supervisor import Supervisor, running, terminate
 from drillbook.errors import LabError, WaitTimeout
 from drillbook.waiting import Check, Wait
 
@@ -32,6 +32,8 @@ __all__ = ["ControlPlane", "ControlPlaneState"]
 
 #: the order processes start in, and stop in reverse
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+#: how long a process has to exit after SIGTERM before SIGKILL
+GRACE_S = 10.0
 
 
 def _free_port() -> int:
@@ -42,13 +44,15 @@ def _free_port() -> int:
 
 @dataclass
 class ControlPlaneState:
-    """What ``up`` wrote down: ports and pids, so another process can stop it."""
+    """What ``up`` wrote down: ports and pids, so another process can stop it. ``supervisor``
+    is the pid of the components' parent (0 in the state of a cluster from before it)."""
 
     name: str
     apiserver: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     nodes: list[str] = field(default_factory=list)
+    supervisor: int = 0
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.__dict__, indent=2) + "\n")
@@ -105,13 +109,19 @@ class ControlPlane:
         _pki(self.root / "pki")
         self._kubeconfigs(state)
         try:
-            for component in COMPONENTS:
-                state.pids[component] = self._start(component, state)
-                state.save(self.state_file)
-                if component == "etcd":
-                    self._wait_etcd(state, timeout_s)
-                elif component == "kube-apiserver":
-                    self._wait_apiserver(state, timeout_s)
+            supervisor = Supervisor(self.root, self.root / "logs" / "supervisor.log", GRACE_S)
+            state.supervisor = supervisor.pid
+            state.save(self.state_file)
+            try:
+                for component in COMPONENTS:
+                    state.pids[component] = self._start(supervisor, component, state)
+                    state.save(self.state_file)
+                    if component == "etcd":
+                        self._wait_etcd(state, timeout_s)
+                    elif component == "kube-apiserver":
+                        self._wait_apiserver(state, timeout_s)
+            finally:
+                supervisor.close()  # it starts nothing more; it reaps until `down`
             self._add_nodes(state, timeout_s)
             self._storage_class(state)
         except BaseException:
@@ -125,14 +135,20 @@ class ControlPlane:
         return self.kubeconfig
 
     def down(self, *, quiet: bool = False) -> list[str]:
-        """Stop every process of the cluster and remove its state; return what was stopped."""
+        """Stop every process of the cluster and remove its state; return what was stopped.
+
+        The supervisor stops and reaps the components; each one still running after it (a
+        supervisor killed with SIGKILL, a cluster from before supervisors) is stopped here."""
         state = self.state()
         stopped = []
         if state is not None:
-            for component in reversed(COMPONENTS):
-                pid = state.pids.get(component)
-                if pid and _terminate(pid):
-                    stopped.append(f"{component} (pid {pid})")
+            pids = [(c, state.pids[c]) for c in reversed(COMPONENTS) if state.pids.get(c)]
+            alive = [(c, pid) for c, pid in pids if running(pid)]
+            if state.supervisor:  # it stops each component in turn, with the grace
+                terminate(state.supervisor, GRACE_S * len(COMPONENTS) + 5)
+            for _, pid in pids:
+                terminate(pid, GRACE_S)
+            stopped = [f"{component} (pid {pid})" for component, pid in alive]
         if self.root.exists():
             shutil.rmtree(self.root, ignore_errors=True)
         if not quiet:
@@ -141,9 +157,10 @@ class ControlPlane:
 
     # -- internals -------------------------------------------------------------------------
     def _alive(self, state: ControlPlaneState) -> bool:
-        return bool(state.pids) and all(_running(p) for p in state.pids.values())
+        pids = [*state.pids.values(), *([state.supervisor] if state.supervisor else [])]
+        return bool(state.pids) and all(running(p) for p in pids)
 
-    def _start(self, component: str, state: ControlPlaneState) -> int:
+    def _start(self, supervisor: Supervisor, component: str, state: ControlPlaneState) -> int:
         pki, cfg, p = self.root / "pki", self.root, state.ports
         args: dict[str, list[str]] = {
             "etcd": [
@@ -211,22 +228,18 @@ class ControlPlane:
             ],
         }
         log = self.root / "logs" / f"{component}.log"
-        # spawned, not Popen'ed: the process belongs to the cluster, not to this Python object
-        # (it outlives the CLI in its own session; `k8s down` stops it by pid)
-        pid = os.posix_spawn(
-            str(self.build.path(component)),
-            [component, *args[component]],
-            dict(os.environ),
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
-        time.sleep(0.2)
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
+        # started by the supervisor, its parent: it outlives this process (and the CLI), and
+        # whoever runs `k8s down`, the supervisor reaps it
+        try:
+            pid, status = supervisor.start(
+                component, str(self.build.path(component)), [component, *args[component]], log
+            )
+        except OSError as exc:
+            raise LabError(
+                f"the supervisor of cluster {self.name!r} did not start {component}: {exc}",
+                hint=f"its log: {self.root / 'logs' / 'supervisor.log'}",
+            ) from exc
+        if status is not None:
             raise LabError(
                 f"{component} exited at start (status {status})",
                 hint=f"its log: {log}",
@@ -418,19 +431,6 @@ class ControlPlane:
             (self.root / filename).write_text(json.dumps(config, indent=2) + "\n")
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    return True
-
-
 #: a node with this label set to "true" reports Ready=False (KWOK's node-not-ready stage)
 NODE_NOT_READY_LABEL = "node-not-ready.stage.kwok.x-k8s.io"
 #: a pod with this label set to "true" never starts: CrashLoopBackOff, not Ready (drillbook's
@@ -504,23 +504,6 @@ startTime: {{ $now | Quote }}
             },
         },
     }
-
-
-def _terminate(pid: int, grace_s: float = 10) -> bool:
-    """SIGTERM, then SIGKILL after ``grace_s``; True when the process was running."""
-    if not _running(pid):
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and _running(pid):
-        time.sleep(0.1)
-    if _running(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-    return True
 
 
 def _pki(folder: Path) -> None:
