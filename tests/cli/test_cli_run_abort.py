@@ -22,9 +22,13 @@ class FakeTier:
     """The lab of a run without a lab: the runner on fakes, probes only."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        self.name = str(args.name)
         self.stopped = False
 
     def check(self) -> None:
+        return None
+
+    def attach(self, drills: list[Any]) -> None:
         return None
 
     def start(self) -> Any:

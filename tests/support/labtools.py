@@ -14,6 +14,7 @@ from typing import Any
 import docker
 
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers, list_resources
+from drillbook.environments.services import resolve_services
 
 DRILLBOOK = [sys.executable, "-m", "drillbook"]
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -24,6 +25,12 @@ def leftovers(client: docker.DockerClient, lab: str) -> list[str]:
     return sorted(
         f"{r.kind}:{r.name}" for r in list_resources(client) if r.labels.get("drillbook.lab") == lab
     )
+
+
+def run_label(lab: DockerLab) -> str:
+    """The run that started the lab's containers, read afresh: a lab started anew under the
+    same name has another (``lab.run_id`` is kept from the object's own start)."""
+    return DockerLab(LabSettings(name=lab.name), client=lab.client).run_id
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -45,6 +52,10 @@ def running_lab(prefix: str, services: tuple[str, ...]) -> Iterator[DockerLab]:
 #: the services of the shared stack lab: data services, the fake exchange, the backend and the
 #: backup job (no alert pipeline: with it the runner would also wait for alerts)
 STACK = ("backend", "backup")
+
+#: the services of a fresh `drillbook run` / `drillbook gameday` lab (what `drillbook lab up`
+#: starts: the stack and its alert pipeline), which `--lab` requires of a lab that is up
+DEFAULT = tuple(sorted(s.name for s in resolve_services(None)))
 
 
 class LabPool:

@@ -1,5 +1,6 @@
 """``drillbook runbook check``: the offline checks always; SQL and binaries on a Docker lab,
-live kubectl on a Kubernetes lab. Any lab it starts is removed, whatever happens."""
+live kubectl on a Kubernetes lab. Any lab it starts is removed, whatever happens; a Docker lab
+that was up before (``--lab``) is checked as it is and left up."""
 
 from __future__ import annotations
 
@@ -62,10 +63,16 @@ class CheckOptions:
     kubeconfig: str | None = None
     context: str | None = None
     project: Project = Project()
+    lab: str | None = None  # a Docker lab that is up: checked as it is, never started or removed
 
     def __post_init__(self) -> None:
         if self.env not in ENVS:
             raise ConfigError(f"--env {self.env!r}: expected one of {', '.join(ENVS)}")
+        if self.lab and self.env != "docker":
+            raise ConfigError(
+                f"--lab {self.lab}: a Docker lab that is up, checked with --env docker "
+                f"(not --env {self.env})"
+            )
 
 
 def _drills(reference: RunbookDoc) -> list[DrillRef]:
@@ -126,10 +133,20 @@ def docker_checks(doc: RunbookDoc, lab: Any) -> tuple[list[Finding], list[str]]:
     return findings, notes
 
 
-def _docker(doc: RunbookDoc, options: CheckOptions, say: Say) -> tuple[list[Finding], list[str]]:
-    from drillbook.environments.docker import DockerLab, LabSettings
+#: what the Docker checks need in the lab (their dependencies too)
+DOCKER_SERVICES = ("backend", "backup")
 
-    lab = DockerLab(LabSettings(name=options.lab_name, services=("backend", "backup")))
+
+def _docker(doc: RunbookDoc, options: CheckOptions, say: Say) -> tuple[list[Finding], list[str]]:
+    from drillbook.environments import LabLock
+    from drillbook.environments.docker import DockerLab, LabSettings, existing_lab
+
+    if options.lab:  # under its lock: a drill run's faults would be findings
+        with LabLock(options.lab).held():
+            lab = existing_lab(options.lab, DOCKER_SERVICES)
+            say(f"lab {lab.name!r} (--lab: already up, checked as it is and left up)")
+            return docker_checks(doc, lab)
+    lab = DockerLab(LabSettings(name=options.lab_name, services=DOCKER_SERVICES))
     say(f"lab {lab.name!r}: postgres, backend, backup and their dependencies")
     try:
         lab.start(on_event=say)
@@ -199,8 +216,9 @@ def _distinct(findings: list[Finding]) -> list[Finding]:
 def run_check(
     options: CheckOptions, baseline: Baseline | None = None, say: Say = lambda _msg: None
 ) -> CheckReport:
-    """Raises ConfigError (a bad runbook, option or file) or LabError (a lab that would not
-    start); the lab, if any, is removed on every path."""
+    """Raises ConfigError (a bad runbook, option or file, a --lab lab not up or not healthy)
+    or LabError (a lab that would not start, or one in use); a lab it started is removed on
+    every path."""
     doc = RunbookDoc.load(options.runbook)
     findings = offline_checks(doc, options.project)
     checks = ["coverage", "kubectl", "contract", "commands"]

@@ -20,7 +20,9 @@ from drillbook.drills import (
 )
 from drillbook.drills.catalog import docker_drills, select
 from drillbook.environments import ENVIRONMENTS, LabLock
-from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
+from drillbook.environments.docker import DockerLab, LabSettings, existing_lab, new_run_id
+from drillbook.environments.services import resolve_services
+from drillbook.errors import ConfigError
 from drillbook.reporting import (
     AllureResults,
     HtmlReport,
@@ -33,11 +35,13 @@ from drillbook.reporting import (
 from drillbook.runbook import Runbook
 from drillbook.sla import DrillResult, Mark, get_profile
 
-__all__ = ["print_summary", "register", "report_handlers"]
+__all__ = ["drill_services", "print_summary", "register", "report_handlers"]
 
 
 def register(sub: Any) -> None:
-    run = sub.add_parser("run", help="run drills on a fresh lab and write a report")
+    run = sub.add_parser(
+        "run", help="run drills on a fresh lab (or one that is up: --lab) and write a report"
+    )
     run.add_argument(
         "drills", nargs="*", metavar="DRILL", help="drill or alert names (default: all)"
     )
@@ -62,7 +66,17 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--runbook", default=None, metavar="FILE", help="the runbook to take budgets from"
     )
-    run.add_argument("--name", default="drillbook-run", help="lab name (default drillbook-run)")
+    lab = run.add_mutually_exclusive_group()
+    lab.add_argument(
+        "--name", default="drillbook-run", help="name of the lab to start (default drillbook-run)"
+    )
+    lab.add_argument(
+        "--lab",
+        default=None,
+        metavar="NAME",
+        help="drill the Docker lab NAME that is already up (`drillbook lab up --name NAME`): "
+        "not started, not removed",
+    )
     run.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
     run.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
     run.add_argument(
@@ -124,6 +138,12 @@ def _catalog(env: str, runbook: Runbook) -> list[Any]:
     return docker_drills(runbook)
 
 
+def drill_services(drills: list[Any]) -> list[str]:
+    """What a Docker lab needs for ``drills``: every service a fresh lab starts (the alert
+    pipeline too) and any a drill names."""
+    return [s.name for s in resolve_services(None)] + [s for d in drills for s in d.services]
+
+
 class _Tier:
     """The lab of one tier for a run: start, runner, state for the residue check, stop."""
 
@@ -132,6 +152,11 @@ class _Tier:
         self.plane: Any = None
         self.lab: Any = None
 
+    @property
+    def name(self) -> str:
+        """The lab's name, and its lock's."""
+        return str(self.args.lab or self.args.name)
+
     def check(self) -> None:
         """A lab cluster named by --kubeconfig/--context (or KUBECONFIG) is checked before
         anything is written or started: a context outside the lab allow-list is refused."""
@@ -139,14 +164,28 @@ class _Tier:
 
         if self.args.env != "kubernetes":
             return
+        if self.args.lab:
+            raise ConfigError(
+                f"--lab {self.args.lab}: --lab names a Docker lab that is up",
+                hint="with --env kubernetes, name a lab cluster with --kubeconfig/--context",
+            )
         named = self.args.kubeconfig or self.args.context or os.environ.get("KUBECONFIG")
         if named:
             from drillbook.environments.kubernetes import KubernetesLab
 
             self.lab = KubernetesLab(self.args.kubeconfig, self.args.context)
 
+    def attach(self, drills: list[Any]) -> None:
+        """With --lab, the lab that is up, checked under its lock and before anything is
+        written: ConfigError when it is not up or a service the drills need is not healthy."""
+        if self.args.lab:
+            self.lab = existing_lab(self.args.lab, drill_services(drills))
+
     def start(self) -> Any:
         say = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
+        if self.args.lab:
+            print(f"lab {self.lab.name!r} (--lab: already up, left up)", file=sys.stderr)
+            return self.lab
         if self.args.env != "kubernetes":
             self.lab = DockerLab(LabSettings(name=self.args.name))
             print(f"lab {self.lab.name!r}", file=sys.stderr)
@@ -191,6 +230,13 @@ class _Tier:
         return lab_state(self.lab)
 
     def stop(self) -> None:
+        if self.args.lab:  # not ours to remove: its faults were reverted by the runner
+            print(
+                f"lab {self.name!r} left up (--lab); `drillbook lab down --name {self.name}` "
+                "removes it",
+                file=sys.stderr,
+            )
+            return
         if self.args.keep_lab:
             return
         if self.plane is not None:
@@ -217,7 +263,8 @@ def _run(args: argparse.Namespace) -> int:
     tier = _Tier(args)
     tier.check()
     # before anything is written or started: a lab in use is refused, naming its holder
-    with LabLock(args.name).held():
+    with LabLock(tier.name).held():
+        tier.attach(drills)
         return _run_on(args, tier, profile, drills)
 
 

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from drillbook.cli._drills import print_summary, report_handlers
+from drillbook.cli._drills import drill_services, print_summary, report_handlers
 from drillbook.environments import LabLock
-from drillbook.environments.docker import DockerLab, LabSettings, new_run_id
+from drillbook.environments.docker import DockerLab, LabSettings, existing_lab, new_run_id
 from drillbook.gameday import (
     GameDayAborted,
     GameDayConsole,
@@ -32,10 +32,10 @@ def register(sub: Any) -> None:
     game = sub.add_parser(
         "gameday",
         help="run a game-day plan: scenarios in order, people acknowledge and do steps",
-        description="Run a game-day plan (drills/gameday/*.yaml) on a fresh Docker lab: each "
-        "scenario is announced, injected and timed live against its budgets; at any prompt "
-        "`n TEXT` adds a note and `a` aborts (Ctrl-C and SIGTERM abort at any moment: the fault "
-        "is reverted and the lab removed).",
+        description="Run a game-day plan (drills/gameday/*.yaml) on a fresh Docker lab (or one "
+        "that is up: --lab): each scenario is announced, injected and timed live against its "
+        "budgets; at any prompt `n TEXT` adds a note and `a` aborts (Ctrl-C and SIGTERM abort at "
+        "any moment: the fault is reverted and the lab removed, a --lab lab left up).",
     )
     game.add_argument("plan", metavar="PLAN", help="the plan, e.g. drills/gameday/quarterly.yaml")
     game.add_argument(
@@ -50,8 +50,18 @@ def register(sub: Any) -> None:
     game.add_argument(
         "--report", default="reports", metavar="DIR", help="report directory (default reports)"
     )
-    game.add_argument(
-        "--name", default="drillbook-gameday", help="lab name (default drillbook-gameday)"
+    lab = game.add_mutually_exclusive_group()
+    lab.add_argument(
+        "--name",
+        default="drillbook-gameday",
+        help="name of the lab to start (default drillbook-gameday)",
+    )
+    lab.add_argument(
+        "--lab",
+        default=None,
+        metavar="NAME",
+        help="play on the Docker lab NAME that is already up (`drillbook lab up --name NAME`): "
+        "not started, not removed",
     )
     game.add_argument(
         "--dry-run", action="store_true", help="print the plan: roles, budgets, who does what"
@@ -66,11 +76,15 @@ def _gameday(args: argparse.Namespace) -> int:
         print(render_plan(plan, profile, rehearsal=args.rehearsal))
         return 0
     # before anything is written or started: a lab in use is refused, naming its holder
-    with LabLock(args.name).held():
-        return _play(args, plan, profile)
+    with LabLock(args.lab or args.name).held():
+        if args.lab:  # one that is up, every service the scenarios need healthy
+            lab = existing_lab(args.lab, drill_services([s.drill for s in plan.scenarios]))
+        else:
+            lab = DockerLab(LabSettings(name=args.name))
+        return _play(args, plan, profile, lab)
 
 
-def _play(args: argparse.Namespace, plan: Plan, profile: Profile) -> int:
+def _play(args: argparse.Namespace, plan: Plan, profile: Profile, lab: DockerLab) -> int:
     run_id = new_run_id()
     base, reporters = report_handlers(args.report, run_id, profile.name, env="docker")
     journal = next(h for h in reporters if isinstance(h, JsonJournal))
@@ -83,7 +97,8 @@ def _play(args: argparse.Namespace, plan: Plan, profile: Profile) -> int:
         "roles": {r.name: {"who": r.who, "description": r.description} for r in plan.roles},
     }
     journal.add("gameday", section)
-    console = GameDayConsole(sys.stdin, sys.stderr, people=plan.people())
+    keep = bool(args.lab)  # a lab that was up before stays up, on every path
+    console = GameDayConsole(sys.stdin, sys.stderr, people=plan.people(), keeps_lab=keep)
     console.current = plan.roles[0].who  # notes before anyone acknowledges: the first role's
     mode = " (rehearsal: automation plays every role)" if args.rehearsal else ""
     console.say(
@@ -92,13 +107,15 @@ def _play(args: argparse.Namespace, plan: Plan, profile: Profile) -> int:
         "Ctrl-C aborts at any moment"
     )
     outcome = GameDayResult(())
-    lab = DockerLab(LabSettings(name=args.name))
     console.start_ticker()
     try:
         with abort_on_signals(console):
             try:
-                console.say(f"lab {lab.name!r}")
-                lab.start(on_event=lambda msg: console.say(f"  {msg}"))
+                if keep:
+                    console.say(f"lab {lab.name!r} (--lab: already up, left up)")
+                else:
+                    console.say(f"lab {lab.name!r}")
+                    lab.start(on_event=lambda msg: console.say(f"  {msg}"))
                 outcome = run_plan(
                     plan,
                     lab,
@@ -121,16 +138,18 @@ def _play(args: argparse.Namespace, plan: Plan, profile: Profile) -> int:
                     )
                 for h in reporters:
                     h.run_finished(list(outcome.results))
-                lab.stop()
+                if not keep:
+                    lab.stop()
     finally:
         console.close()
     base.mkdir(parents=True, exist_ok=True)
     if console.pending and not outcome.aborted:  # Ctrl-C while the lab was being removed
         outcome = GameDayResult(outcome.results, outcome.residue, console.pending)
     if outcome.aborted:
+        left = "left up (--lab)" if keep else "removed"
         print(
             f"game day aborted ({outcome.aborted}): the fault was reverted and lab "
-            f"{lab.name!r} removed; report: {base}/",
+            f"{lab.name!r} {left}; report: {base}/",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED

@@ -56,7 +56,15 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="accept every finding of this run into FILE (reasons already there are kept)",
     )
-    check.add_argument("--name", default="drillbook-check", help="lab name")
+    lab = check.add_mutually_exclusive_group()
+    lab.add_argument("--name", default="drillbook-check", help="name of the lab to start")
+    lab.add_argument(
+        "--lab",
+        default=None,
+        metavar="NAME",
+        help="with --env docker: check on the lab NAME that is already up (`drillbook lab up "
+        "--name NAME`): not started, not removed",
+    )
     check.add_argument("--kubeconfig", default=None, help="with --env kubernetes")
     check.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
     check.set_defaults(handler=_check)
@@ -82,7 +90,7 @@ def _check(args: argparse.Namespace) -> int:
     baseline = Baseline.load(Path(args.baseline)) if args.baseline else None
     with contextlib.suppress(ValueError):  # shown as the user would type it
         path = path.resolve().relative_to(Path.cwd())
-    options = CheckOptions(path, args.env, args.name, args.kubeconfig, args.context)
+    options = CheckOptions(path, args.env, args.name, args.kubeconfig, args.context, lab=args.lab)
     report = run_check(options, baseline, say=lambda msg: print(f"  {msg}", file=sys.stderr))
     text = render(report, args.format)
     if args.output:

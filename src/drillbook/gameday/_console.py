@@ -72,6 +72,7 @@ class GameDayConsole(RunEventHandler):
     live: bool | None = None  # redraw the status line (default: when output is a terminal)
     interval_s: float = 1.0
     current: str = "operator"  # who is at the keyboard (notes are theirs)
+    keeps_lab: bool = False  # the lab was up before the game day (--lab): an abort leaves it up
     scenario: Scenario | None = None
     budgets: tuple[Budget, ...] = ()
     marks: list[Mark] = field(default_factory=list)
@@ -229,8 +230,13 @@ class GameDayConsole(RunEventHandler):
     def abort(self, how: str) -> NoReturn:
         """Note who aborted and raise :class:`GameDayAborted` (the runner reverts the fault)."""
         self.notes.append(Note(self.clock(), self.wall(), self.current, f"aborted ({how})"))
-        self.say(f"\n!!! ABORT ({how}) by {self.current}: reverting the fault, removing the lab")
+        self.say(f"\n!!! ABORT ({how}) by {self.current}: reverting the fault, {self.lab_fate}")
         raise GameDayAborted(how, self.current)
+
+    @property
+    def lab_fate(self) -> str:
+        """What an abort does with the lab, as the operator is told."""
+        return "leaving the lab up" if self.keeps_lab else "removing the lab"
 
     # -- the scenario --------------------------------------------------------------------------
     def begin(self, scenario: Scenario, index: int, total: int, budgets: Sequence[Budget]) -> None:
@@ -313,7 +319,8 @@ def abort_on_signals(console: GameDayConsole) -> Iterator[None]:
     names = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 
     def patience(signum: int, frame: FrameType | None) -> None:
-        console.say("    (aborting: the fault is being reverted and the lab removed; please wait)")
+        fate = "the lab left up" if console.keeps_lab else "the lab removed"
+        console.say(f"    (aborting: the fault is being reverted and {fate}; please wait)")
 
     def first(signum: int, frame: FrameType | None) -> None:
         for sig in names:

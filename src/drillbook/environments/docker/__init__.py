@@ -1,6 +1,7 @@
 """The Docker lab backend: testcontainers on one labelled network, cleaned up by label."""
 
 from drillbook.environments.docker._cleanup import clean_leftovers, list_resources
+from drillbook.environments.docker._existing import existing_lab
 from drillbook.environments.docker._lab import DockerLab
 from drillbook.environments.docker._labels import (
     Resource,
@@ -19,6 +20,7 @@ __all__ = [
     "LabSettings",
     "Resource",
     "clean_leftovers",
+    "existing_lab",
     "lab_labels",
     "list_resources",
     "new_run_id",
