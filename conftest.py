@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
+    from drillbook.environments.docker import DockerLab
     from support.labtools import LabPool
 
 # intensity profiles, chosen with --hypothesis-profile (the Makefile passes ci by default)
@@ -35,3 +36,12 @@ def lab_pool() -> Iterator[LabPool]:
         yield pool
     finally:
         pool.close()
+
+
+@pytest.fixture
+def default_lab(lab_pool: LabPool) -> DockerLab:
+    """The session's shared default lab (every service a fresh `drillbook run` starts), handed
+    over after a verified reset, for the commands' `--lab NAME`: they drill it and leave it up."""
+    from support.labtools import DEFAULT
+
+    return lab_pool.take(DEFAULT)

@@ -1,6 +1,7 @@
 """The runbook's SQL on the lab's real PostgreSQL and its binaries in the lab's containers
 (one lab for the module): the findings exactly, PostgreSQL's own errors, writes kept off the
-real database, and the CLI's Docker run green against the project's baseline."""
+real database, and the CLI's Docker run green against the project's baseline, on that lab
+(`--lab`) and on a lab of its own."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 
 from drillbook.checks import Finding, RunbookDoc, docker_checks
 from drillbook.checks.sql import SqlCheck
+from drillbook.drills import lab_state, residue
 from drillbook.environments.docker import DockerLab
-from support.labtools import DRILLBOOK, STACK, LabPool, cli_env, leftovers
+from support.labtools import DRILLBOOK, STACK, LabPool, cli_env, leftovers, run_label
 
 pytestmark = pytest.mark.docker
 
@@ -140,7 +142,41 @@ def test_writes_run_on_a_scratch_copy_never_on_the_database(lab: DockerLab) -> N
         assert scratch == []
 
 
+def test_the_cli_on_a_lab_that_is_up_is_green_with_the_baseline_and_leaves_it(
+    lab: DockerLab,
+) -> None:
+    before, run_id = lab_state(lab), run_label(lab)
+    result = subprocess.run(
+        [*DRILLBOOK, "runbook", "check", "--lab", lab.name, "--format", "json",
+         "--baseline", str(ROOT / "fixtures" / "runbook-baseline.json")],
+        capture_output=True, text=True, timeout=300, env=cli_env(), check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"code": "sql.undefined-column"' in result.stdout
+    assert "0 new" in result.stderr
+    assert f"lab {lab.name!r} (--lab: already up, checked as it is and left up)" in result.stderr
+    assert "starting postgres" not in result.stderr
+    assert run_label(lab) == run_id
+    assert residue(before, lab_state(lab)) == []
+
+
+def test_drills_on_a_lab_without_their_services_are_refused(lab: DockerLab, tmp_path: Path) -> None:
+    """The stack lab has no alert pipeline, which `drillbook run` needs: exit 2, nothing run."""
+    result = subprocess.run(
+        [*DRILLBOOK, "run", "backend-killed", "--lab", lab.name, "--report", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=cli_env(), check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert (
+        f"drillbook: error: --lab {lab.name}: lab {lab.name!r} is not ready (missing frontend, "
+        "responder, alertmanager, prometheus, postgres-exporter, redis-exporter)"
+    ) in result.stderr
+    assert f"`drillbook lab up --name {lab.name}`" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_cli_on_docker_is_green_with_the_baseline_and_removes_its_lab() -> None:
+    """A private lab: the point is that the check starts its own lab and removes it."""
     name = f"check-cli-{uuid.uuid4().hex[:6]}"
     result = subprocess.run(
         [*DRILLBOOK, "runbook", "check", "--name", name, "--format", "json",

@@ -1,41 +1,33 @@
-"""A rehearsal on the real Docker lab: automation plays every role and nobody is asked."""
+"""A rehearsal on the real Docker lab: automation plays every role and nobody is asked. It plays
+on the session's shared default lab (`--lab`), which it leaves up and as it found it."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
-import docker
 import pytest
 
-from drillbook.environments.docker import clean_leftovers
-from support.labtools import cli_env, leftovers
+from drillbook.drills import lab_state, residue
+from drillbook.environments.docker import DockerLab
+from support.labtools import DRILLBOOK, cli_env, run_label
 
 pytestmark = pytest.mark.docker
 
 SMOKE = Path(__file__).resolve().parents[2] / "drills" / "gameday" / "smoke.yaml"
 
 
-def test_a_rehearsal_runs_the_plan_with_no_one_at_the_terminal(tmp_path: Path) -> None:
-    name = f"rehearsal-{uuid.uuid4().hex[:6]}"
-    argv = [sys.executable, "-m", "drillbook", "gameday", str(SMOKE), "--rehearsal"]
-    try:
-        result = subprocess.run(
-            [*argv, "--profile", "ci", "--name", name, "--report", str(tmp_path)],
-            stdin=subprocess.DEVNULL,  # a prompt would read end of input and abort
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=cli_env(),
-            check=False,
-        )
-    finally:
-        found = leftovers(docker.from_env(), name)
-        clean_leftovers(docker.from_env(), name)  # a run killed by the timeout leaves none
-    assert found == []
+def test_a_rehearsal_runs_the_plan_with_no_one_at_the_terminal(
+    tmp_path: Path, default_lab: DockerLab
+) -> None:
+    before, run_id = lab_state(default_lab), run_label(default_lab)
+    result = subprocess.run(
+        [*DRILLBOOK, "gameday", str(SMOKE), "--rehearsal", "--profile", "ci",
+         "--lab", default_lab.name, "--report", str(tmp_path)],
+        stdin=subprocess.DEVNULL,  # a prompt would read end of input and abort
+        capture_output=True, text=True, timeout=300, env=cli_env(), check=False,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "rehearsal: acknowledged by automation as on-call" in result.stderr
     assert "residue: none" in result.stdout
@@ -50,3 +42,7 @@ def test_a_rehearsal_runs_the_plan_with_no_one_at_the_terminal(tmp_path: Path) -
     assert ("response_started", "automation as on-call") in actors
     assert [a for p, a in actors if p == "step_finished"] == ["automation", "automation"]
     assert drill["notes"] == []
+    # --lab: not started, not removed, and as the game day found it
+    assert f"lab {default_lab.name!r} (--lab: already up, left up)" in result.stderr
+    assert run_label(default_lab) == run_id
+    assert residue(before, lab_state(default_lab)) == []

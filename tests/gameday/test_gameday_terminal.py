@@ -1,5 +1,7 @@
 """`drillbook gameday` on a real pseudo-terminal and a real Docker lab, an operator scripted:
-one game day to the end, one aborted with Ctrl-C while the fault is in effect."""
+one game day to the end and one aborted with Ctrl-C while the fault is in effect, both on the
+session's shared default lab (`--lab`: left up, as found); and the aborts that must remove the
+lab the command started itself, each on a private lab."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from typing import Any
 import docker
 import pytest
 
-from drillbook.environments.docker import clean_leftovers
-from support.labtools import cli_env, leftovers
+from drillbook.drills import lab_state
+from drillbook.environments.docker import DockerLab, clean_leftovers
+from support.labtools import LabPool, cli_env, leftovers, run_label
 from support.terminal import Terminal
 
 pytestmark = pytest.mark.docker
@@ -24,18 +27,37 @@ SMOKE = Path(__file__).resolve().parents[2] / "drills" / "gameday" / "smoke.yaml
 STEP_PROMPT = r"h: hand to automation > "
 
 
+ARGV = [sys.executable, "-m", "drillbook", "gameday", str(SMOKE), "--profile", "ci"]
+
+
 @pytest.fixture
 def gameday(tmp_path: Path) -> Iterator[tuple[Terminal, str, Path]]:
-    """`drillbook gameday smoke.yaml` on a terminal, its own lab name and report directory."""
+    """`drillbook gameday smoke.yaml` on a terminal, starting a private lab of its own name,
+    and its report directory."""
     name = f"gameday-{uuid.uuid4().hex[:6]}"
     reports = tmp_path / "reports"
-    argv = [sys.executable, "-m", "drillbook", "gameday", str(SMOKE), "--profile", "ci"]
-    term = Terminal([*argv, "--name", name, "--report", str(reports)], cli_env(), str(tmp_path))
+    term = Terminal([*ARGV, "--name", name, "--report", str(reports)], cli_env(), str(tmp_path))
     try:
         yield term, name, reports
     finally:
         term.close()
         clean_leftovers(docker.from_env(), name)  # a test that failed half-way leaves none
+
+
+@pytest.fixture
+def gameday_on_lab(
+    tmp_path: Path, default_lab: DockerLab
+) -> Iterator[tuple[Terminal, DockerLab, Path, dict[str, Any]]]:
+    """`drillbook gameday smoke.yaml --lab` on a terminal, on the shared default lab; with the
+    report directory and the lab's state before the game day."""
+    reports = tmp_path / "reports"
+    before = lab_state(default_lab)
+    argv = [*ARGV, "--lab", default_lab.name, "--report", str(reports)]
+    term = Terminal(argv, cli_env(), str(tmp_path))
+    try:
+        yield term, default_lab, reports, before
+    finally:
+        term.close()
 
 
 def _journal(reports: Path) -> dict[str, Any]:
@@ -44,9 +66,10 @@ def _journal(reports: Path) -> dict[str, Any]:
 
 
 def test_a_game_day_records_who_did_what_and_the_notes(
-    gameday: tuple[Terminal, str, Path],
+    gameday_on_lab: tuple[Terminal, DockerLab, Path, dict[str, Any]],
 ) -> None:
-    term, name, reports = gameday
+    term, lab, reports, before = gameday_on_lab
+    run_id = run_label(lab)
     term.expect(r"Enter: inject the fault and start the clock > ", timeout=180)
     term.type("n starting the smoke game day\n")
     term.expect(r"note by Alex at before the fault: starting the smoke game day")
@@ -87,12 +110,40 @@ def test_a_game_day_records_who_did_what_and_the_notes(
     ]
     assert drill["notes"][0]["t_s"] < 0 < drill["notes"][1]["t_s"]  # before / after the fault
     assert drill["roles"] == {"on-call": "Robin", "incident-commander": "Alex"}
-    assert leftovers(docker.from_env(), name) == []
+    assert f"lab {lab.name!r} (--lab: already up, left up)" in term.screen
+    assert run_label(lab) == run_id  # not started anew, not removed
+    assert LabPool.verify(lab, before, settle_s=30) == []
+
+
+def test_ctrl_c_on_a_lab_that_is_up_reverts_the_fault_and_leaves_it_up(
+    gameday_on_lab: tuple[Terminal, DockerLab, Path, dict[str, Any]],
+) -> None:
+    term, lab, reports, before = gameday_on_lab
+    run_id = run_label(lab)
+    term.expect(r"Enter: inject the fault and start the clock > ", timeout=180)
+    term.type("\n")
+    term.expect(r"acknowledge as on-call: your name \(Enter: Sam\) > ")
+    term.type("\n")
+    term.expect(STEP_PROMPT)
+    term.type("\x03")  # Ctrl-C, the exchanges unreachable
+    term.expect(r"ABORT \(Ctrl-C\) by Sam: reverting the fault, leaving the lab up")
+    assert term.wait(timeout=180) == 130, term.screen[-3000:]
+    assert (
+        f"game day aborted (Ctrl-C): the fault was reverted and lab {lab.name!r} left up (--lab)"
+        in term.screen
+    )
+    assert "Traceback" not in term.screen
+    [drill] = _journal(reports)["drills"]
+    assert (drill["outcome"], drill["reverted"]) == ("aborted", True)
+    assert run_label(lab) == run_id
+    # healthy again, the exchanges' faults gone: nothing changed
+    assert LabPool.verify(lab, before, settle_s=60) == []
 
 
 def test_ctrl_c_in_the_middle_reverts_the_fault_and_removes_the_lab(
     gameday: tuple[Terminal, str, Path],
 ) -> None:
+    """A private lab: the point is that an abort removes the lab the command started."""
     term, name, reports = gameday
     term.expect(r"Enter: inject the fault and start the clock > ", timeout=180)
     term.type("\n")
@@ -115,6 +166,8 @@ def test_ctrl_c_in_the_middle_reverts_the_fault_and_removes_the_lab(
 
 
 def test_sigterm_at_the_briefing_removes_the_lab(gameday: tuple[Terminal, str, Path]) -> None:
+    """A private lab: the point is that SIGTERM at the briefing, before any fault, removes the
+    lab the command started."""
     term, name, reports = gameday
     term.expect(r"Enter: inject the fault and start the clock > ", timeout=180)
     term.proc.send_signal(signal.SIGTERM)  # as a CI job's timeout sends it

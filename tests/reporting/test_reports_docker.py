@@ -1,39 +1,28 @@
-"""Reports of a real run: `drillbook run backend-killed` on the Docker lab once, then its HTML
-page in headless Chromium, its history record, and its allure-results through the real Allure
-command line."""
+"""Reports of a real run: `drillbook run backend-killed` once, on the session's shared default
+lab (`--lab`), then its HTML page in headless Chromium, its history record, and its
+allure-results through the real Allure command line."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 from drillbook.reporting import AllureCommandLine, read_history, write_run_html
 from support.chromium import dump_dom, expected_verdicts, page_facts, screenshot
-from support.labtools import cli_env
+from support.labtools import DEFAULT, DRILLBOOK, LabPool, cli_env
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_run(tmp_path_factory: pytest.TempPathFactory, lab_pool: LabPool) -> Path:
     reports = tmp_path_factory.mktemp("reports")
+    lab = lab_pool.take(DEFAULT)  # the default lab, after a verified reset
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "drillbook",
-            "run",
-            "backend-killed",
-            "--report",
-            str(reports),
-            "--name",
-            f"rpt-{uuid.uuid4().hex[:6]}",
-        ],
+        [*DRILLBOOK, "run", "backend-killed", "--report", str(reports), "--lab", lab.name],
         capture_output=True,
         text=True,
         timeout=600,
