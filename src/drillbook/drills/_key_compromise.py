@@ -101,7 +101,9 @@ class KeyCompromiseContained:
     def check(self, lab: DockerLab) -> Check:
         if not self.leaked:
             return Check(False, "the leaked key is unknown (setup did not run)")
-        problems = []
+        problems: list[str] = []
+        # each look on its own: one that fails (the backend's container replaced by a rollout
+        # at that instant, a slow answer) must not hide what the others saw
         try:
             url = lab.services()["exchange"].endpoint("binance").url
             status, _ = binance_signed(
@@ -113,6 +115,9 @@ class KeyCompromiseContained:
             )
             if status == 200:
                 problems.append("the leaked key still works at the exchange")
+        except Exception as exc:
+            problems.append(f"the leaked key at the exchange: {type(exc).__name__}: {exc}")
+        try:
             env = dict(
                 e.split("=", 1)
                 for e in lab.container("backend").attrs["Config"]["Env"] or []
@@ -125,12 +130,15 @@ class KeyCompromiseContained:
             if env.get("MAX_POSITION_SIZE_PERCENT") != "1":
                 value = env.get("MAX_POSITION_SIZE_PERCENT")
                 problems.append(f"MAX_POSITION_SIZE_PERCENT={value}, not the gradual 1")
+        except Exception as exc:
+            problems.append(f"the backend's settings: {type(exc).__name__}: {exc}")
+        try:
             since = self.revoked_at.get("t")
             late = unauthorized_fills(lab, int(since * 1000)) if since else []
             if late:
                 problems.append(f"{len(late)} unauthorized fill(s) after the revocation")
         except Exception as exc:
-            return Check(False, f"{type(exc).__name__}: {exc}")
+            problems.append(f"the fills since the revocation: {type(exc).__name__}: {exc}")
         return Check(not problems, "; ".join(problems) or "contained")
 
 
