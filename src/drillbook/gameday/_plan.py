@@ -11,23 +11,19 @@ line and the field, and says what was expected::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Literal
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
+from drillbook._yaml import NUMBERS, Reader, compose_text, kind
 from drillbook.drills import Drill
 from drillbook.errors import ConfigError
 from drillbook.sla import PROFILES, Budget, Profile
 
 __all__ = ["Assignment", "Plan", "Role", "Scenario", "load_plan"]
-
-_NULL = "tag:yaml.org,2002:null"
-_NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 @dataclass(frozen=True)
@@ -98,76 +94,6 @@ class Plan:
         return {r.name: r.who for r in self.roles}
 
 
-@dataclass
-class _Reader:
-    """Reads nodes of one file; every complaint names the file, the node's line and the field."""
-
-    path: Path
-
-    def fail(
-        self, node: Node | None, where: str, message: str, hint: str | None = None
-    ) -> NoReturn:
-        line = node.start_mark.line + 1 if node is not None else 1
-        raise ConfigError(f"{self.path}:{line}: {where}: {message}", hint=hint)
-
-    def mapping(
-        self, node: Node, where: str, required: Sequence[str], optional: Sequence[str] = ()
-    ) -> dict[str, tuple[Node, Node]]:
-        """The keys of a mapping node with their key and value nodes; unknown or duplicate keys
-        and missing required ones are errors."""
-        if not isinstance(node, MappingNode):
-            wanted = f"with {', '.join(required)}" if required else f"({', '.join(optional)})"
-            self.fail(node, where, f"expected a mapping {wanted}, got {_kind(node)}")
-        found: dict[str, tuple[Node, Node]] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, ScalarNode) else None
-            if name not in (*required, *optional):
-                self.fail(
-                    key,
-                    where,
-                    f"unknown field {name if name is not None else _kind(key)!r}",
-                    hint=f"fields here: {', '.join((*required, *optional))}",
-                )
-            if name in found:
-                self.fail(key, f"{where}.{name}", "given twice")
-            found[name] = (key, value)
-        for name in required:
-            if name not in found:
-                self.fail(node, where, f"missing field {name!r}")
-        return found
-
-    def text(self, node: Node, where: str) -> str:
-        if not isinstance(node, ScalarNode) or node.tag == _NULL or not node.value.strip():
-            self.fail(node, where, f"expected a non-empty text, got {_kind(node)}")
-        return str(node.value).strip()
-
-    def items(self, node: Node, where: str) -> list[Node]:
-        if not isinstance(node, SequenceNode) or not node.value:
-            self.fail(node, where, f"expected a non-empty list, got {_kind(node)}")
-        return list(node.value)
-
-    def seconds(self, node: Node, where: str) -> float:
-        value = math.nan
-        if isinstance(node, ScalarNode) and node.tag in _NUMBERS:
-            try:
-                value = float(node.value)
-            except ValueError:
-                value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            self.fail(node, where, f"expected a positive number of seconds, got {_kind(node)}")
-        return value
-
-
-def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping" if node.value else "an empty mapping"
-    if isinstance(node, SequenceNode):
-        return "a list" if node.value else "an empty list"
-    if isinstance(node, ScalarNode):
-        return "nothing" if node.tag == _NULL or node.value == "" else repr(node.value)
-    return "nothing"
-
-
 def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
     """The plan in ``path``, its drills taken from ``drills`` (default: the Docker catalogue
     with budgets from the project's runbook). Raises :class:`ConfigError` naming the file, line
@@ -186,20 +112,8 @@ def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the plan: {exc}") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ConfigError(f"{path}:{line}: not valid YAML: {exc.problem or exc}") from None
-    except yaml.reader.ReaderError as exc:  # a character YAML refuses (a control character)
-        line = text.count("\n", 0, exc.position) + 1
-        raise ConfigError(f"{path}:{line}: not valid YAML: {exc.reason}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}:1: not valid YAML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}:1: not valid as a plan: nested too deeply") from None
-    reader = _Reader(path)
+    root = compose_text(path, text, "a plan")
+    reader = Reader(path)
     if root is None:
         reader.fail(None, "plan", "the file is empty; expected roles and scenarios")
     top = reader.mapping(root, "plan", ("roles", "scenarios"), ("name", "description", "profile"))
@@ -224,12 +138,12 @@ def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
     return Plan(name, scenarios, roles, description, profile, str(path))
 
 
-def _roles(reader: _Reader, node: Node) -> tuple[Role, ...]:
+def _roles(reader: Reader, node: Node) -> tuple[Role, ...]:
     if not isinstance(node, MappingNode) or not node.value:
         reader.fail(
             node,
             "roles",
-            f"expected a mapping of role names to who and description, got {_kind(node)}",
+            f"expected a mapping of role names to who and description, got {kind(node)}",
         )
     roles: list[Role] = []
     for key, value in node.value:
@@ -248,7 +162,7 @@ def _roles(reader: _Reader, node: Node) -> tuple[Role, ...]:
     return tuple(roles)
 
 
-def _role(reader: _Reader, node: Node, where: str, roles: tuple[Role, ...]) -> str:
+def _role(reader: Reader, node: Node, where: str, roles: tuple[Role, ...]) -> str:
     role = reader.text(node, where)
     if not any(r.name == role for r in roles):
         reader.fail(
@@ -261,7 +175,7 @@ def _role(reader: _Reader, node: Node, where: str, roles: tuple[Role, ...]) -> s
 
 
 def _scenario(
-    reader: _Reader, node: Node, where: str, drills: dict[str, Drill], roles: tuple[Role, ...]
+    reader: Reader, node: Node, where: str, drills: dict[str, Drill], roles: tuple[Role, ...]
 ) -> Scenario:
     fields = reader.mapping(node, where, ("drill", "acknowledge"), ("briefing", "budgets", "steps"))
     drill_node = fields["drill"][1]
@@ -292,7 +206,7 @@ def _scenario(
 
 
 def _assignment(
-    reader: _Reader, node: Node, where: str, drill: Drill, roles: tuple[Role, ...]
+    reader: Reader, node: Node, where: str, drill: Drill, roles: tuple[Role, ...]
 ) -> Assignment:
     fields = reader.mapping(node, where, ("step", "by"), ("role",))
     step_node = fields["step"][1]
@@ -300,7 +214,7 @@ def _assignment(
     listing = "; ".join(f"{i}: {n}" for i, n in enumerate(names, 1))
     ref = reader.text(step_node, f"{where}.step")
     step = ref if ref in names else None
-    if step is None and isinstance(step_node, ScalarNode) and step_node.tag == _NUMBERS[0]:
+    if step is None and isinstance(step_node, ScalarNode) and step_node.tag == NUMBERS[0]:
         number = int(ref) if ref.isdigit() else 0
         step = names[number - 1] if 1 <= number <= len(names) else None
     if step is None:
@@ -319,7 +233,7 @@ def _assignment(
     return Assignment(step, "human" if by == "human" else "automation", role)
 
 
-def _budgets(reader: _Reader, node: Node, where: str, drill: Drill) -> tuple[Budget, ...]:
+def _budgets(reader: Reader, node: Node, where: str, drill: Drill) -> tuple[Budget, ...]:
     runbook = {b.measure: b for b in drill.budgets}
     fields = reader.mapping(node, where, (), tuple(runbook))
     budgets = []
