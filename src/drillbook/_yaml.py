@@ -21,7 +21,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from drillbook.errors import ConfigError
 
-__all__ = ["NULL", "NUMBERS", "Reader", "compose_text", "kind", "line_of", "to_python"]
+__all__ = [
+    "NULL",
+    "NUMBERS",
+    "Reader",
+    "compose_documents",
+    "compose_text",
+    "kind",
+    "line_of",
+    "to_python",
+]
 
 NULL = "tag:yaml.org,2002:null"
 NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
@@ -30,8 +39,21 @@ NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 def compose_text(path: Path | str, text: str, what: str) -> Node | None:
     """The node tree of ``text`` (``None`` when empty); raises ConfigError ``FILE:LINE: not
     valid YAML: ...``. ``what`` names the document in the too-deep message (``a plan``)."""
+    found = _compose(path, text, what, all_documents=False)
+    return found[0] if found else None
+
+
+def compose_documents(path: Path | str, text: str, what: str) -> list[Node]:
+    """The node tree of each document of a multi-document text (Kubernetes manifests)."""
+    return _compose(path, text, what, all_documents=True)
+
+
+def _compose(path: Path | str, text: str, what: str, *, all_documents: bool) -> list[Node]:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        if all_documents:
+            return [n for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return [node] if node is not None else []
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1

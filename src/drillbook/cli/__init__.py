@@ -16,6 +16,7 @@ from drillbook.cli import (
     _images,
     _k8s,
     _lab,
+    _project,
     _report,
     _runbook,
     _schedules,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runbook.register(sub)
     _gameday.register(sub)
     _schedules.register(sub)
+    _project.register(sub)
     return parser
 
 

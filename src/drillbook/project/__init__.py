@@ -1,0 +1,76 @@
+"""Drill projects: the lab, the runbook and the drills of *your* system, as files (issue #18).
+
+A project is a directory with one ``drillbook.yaml``; nothing of drillbook's own reference stack
+(``environments/services``, ``drills/catalog*``) is needed or imported (an import-linter
+contract). The nouns, where they live::
+
+    Project        _model.py   drillbook.yaml: name, runbook (parsed), lab, roles, health,
+                               secrets, alert rules, drills; ``todos`` left by ``init``
+    LabSource      _model.py   the lab: a Compose file (its service names) and/or Kubernetes
+                               manifests (their workload names) with a kube context
+    RoleMap        _model.py   runbook role -> lab service, where names differ
+                               (the runbook says ``backend``, Compose says ``api``)
+    DrillSpec      _model.py   one drill file: alert or procedure, fault by registry name with
+                               its parameters, probes, steps, budgets, invariants; or a Python
+                               drill named by ``module:function``
+    StepSpec       _model.py   a runbook step bound to exactly one of a platform verb
+                               (``restart: {service: api}``), ``run:`` (a shell command in a
+                               service) or ``kubectl:``; or ``todo:`` (left by init)
+    InvariantSpec  _model.py   checked after recovery: ``sql:`` that must return no rows, or an
+                               ``http:`` check (service, port, path, expected status)
+
+``load_project(dir)`` (``_load.py`` for drillbook.yaml and the lab, ``_drillfile.py`` for drill
+files) reads every file with :mod:`drillbook._yaml`'s marked nodes, so each complaint is a
+``ConfigError`` ``FILE:LINE: field.path: what was expected``. What is checked, without starting
+anything: the runbook parses (:mod:`drillbook.runbook`); the Compose file is YAML with a
+``services:`` mapping; each role maps to a lab service; a fault or probe is a name of
+``drillbook.faults.FAULTS`` / ``drillbook.probes.PROBES`` whose parameters its class accepts; a
+service named anywhere is a role or a lab service; a verb is one of :data:`VERBS` with the
+arguments ``DockerPlatform`` takes; budgets come from the runbook by the drill's ``alert:`` or
+``procedure:`` (``drillbook.drills.budgets_for``, ``window_budgets``), and an explicit one may
+tighten a runbook budget, never loosen it (the runbook's line named, as game-day plans do).
+
+``TODO`` is a decision: a step ``todo:`` or a field whose value starts with ``TODO`` (a fault,
+probes, a budget) is not an error while loading; ``Project.todos`` lists each as
+``FILE:LINE: field: TODO ...`` and ``drillbook check-project`` fails (exit 2) listing them all,
+because a drill with a step that does nothing would pass or fail for the wrong reason.
+
+From files to the engine: :func:`to_drill` turns a ``DrillSpec`` into the existing
+:class:`drillbook.drills.Drill` (fault and probes built by their registries, every service name
+through the ``RoleMap``, verb and ``run:`` steps as :class:`drillbook.drills.Step` calls on
+``DockerPlatform``, ``sql:``/``http:`` as :class:`drillbook.drills.Invariant`, budgets as
+:class:`drillbook.sla.Budget` citing their lines). It stops there: the Docker lab still knows
+only drillbook's own service catalogue, so such a Drill runs only where the names coincide.
+
+The next slice adds: a Compose-file lab backend (a ``DockerLab`` built from ``LabSource``: its
+services, ``health``, generated ``secrets``), then ``kubectl:`` steps and manifests on the
+Kubernetes lab, Python drills imported by module path, ``--project DIR`` on every command
+(``run``, ``list``, ``gameday``, ``runbook check``, ``lab``), and a second example project.
+"""
+
+from drillbook.project._convert import to_drill
+from drillbook.project._init import init_project
+from drillbook.project._load import PROJECT_FILE, load_project
+from drillbook.project._model import (
+    VERBS,
+    DrillSpec,
+    InvariantSpec,
+    LabSource,
+    Project,
+    RoleMap,
+    StepSpec,
+)
+
+__all__ = [
+    "PROJECT_FILE",
+    "VERBS",
+    "DrillSpec",
+    "InvariantSpec",
+    "LabSource",
+    "Project",
+    "RoleMap",
+    "StepSpec",
+    "init_project",
+    "load_project",
+    "to_drill",
+]

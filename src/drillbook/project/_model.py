@@ -1,0 +1,148 @@
+"""The project as typed, frozen objects: what drillbook.yaml and the drill files say."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from drillbook.runbook import Runbook
+from drillbook.sla import Budget
+
+__all__ = [
+    "VERBS",
+    "DrillSpec",
+    "HealthSpec",
+    "InvariantSpec",
+    "LabSource",
+    "Project",
+    "RoleMap",
+    "StepSpec",
+]
+
+#: the runbook verbs of the Docker platform (``DockerPlatform``) a step may be bound to
+VERBS = (
+    "restart",
+    "scale",
+    "set_env",
+    "patch_resources",
+    "rollout_undo",
+    "delete_pod",
+    "exec",
+    "sql",
+    "http_call",
+    "create_backup",
+    "restore_backup",
+    "rotate_secret",
+)
+
+
+@dataclass(frozen=True)
+class LabSource:
+    """Where the lab comes from: a Compose file and/or Kubernetes manifests (with a context)."""
+
+    compose: Path | None = None
+    manifests: tuple[Path, ...] = ()
+    context: str | None = None
+    services: tuple[str, ...] = ()  # Compose services, then manifest workloads
+
+    @property
+    def kinds(self) -> tuple[Literal["compose", "manifests"], ...]:
+        found: list[Literal["compose", "manifests"]] = []
+        if self.compose is not None:
+            found.append("compose")
+        if self.manifests:
+            found.append("manifests")
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class RoleMap:
+    """Runbook role -> lab service, where the names differ; any other name is itself."""
+
+    roles: Mapping[str, str] = field(default_factory=dict)
+
+    def service(self, name: str) -> str:
+        return self.roles.get(name, name)
+
+
+@dataclass(frozen=True)
+class HealthSpec:
+    """How a service's health is checked: one of an HTTP GET, a TCP connect, a command."""
+
+    service: str
+    http: str | None = None  # a path
+    port: int | None = None
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A runbook step and what performs it: ``kind`` is a verb of :data:`VERBS`, ``run``,
+    ``kubectl`` or ``todo`` (init left it for a person to bind)."""
+
+    name: str
+    kind: str
+    params: Mapping[str, Any]  # a verb's arguments; run: service and command; kubectl: command
+    line: int
+    runbook: str = ""  # the runbook line it implements
+    stage: str = ""
+
+
+@dataclass(frozen=True)
+class InvariantSpec:
+    """Checked once the lab has recovered: ``sql`` returns no rows, or ``http`` answers."""
+
+    name: str
+    kind: Literal["sql", "http"]
+    sql: str = ""
+    service: str = ""
+    port: str = ""
+    path: str = "/"
+    expect: int = 200
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    """One drill as data (or a Python drill by ``module:function``)."""
+
+    name: str
+    source: str  # FILE:LINE of its definition
+    alert: str = ""
+    procedure: str = ""
+    fault: str = ""  # a FAULTS name
+    fault_params: Mapping[str, Any] = field(default_factory=dict)
+    probes: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # PROBES names and parameters
+    steps: tuple[StepSpec, ...] = ()
+    budgets: tuple[Budget, ...] = ()  # the runbook's, tightened where the file says so
+    invariants: tuple[InvariantSpec, ...] = ()
+    description: str = ""
+    python: str = ""  # module:function for a Python drill
+
+    @property
+    def planned(self) -> bool:
+        return self.fault == "scheduled"
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    root: Path
+    runbook: Runbook
+    lab: LabSource
+    roles: RoleMap
+    drills: tuple[DrillSpec, ...]
+    health: tuple[HealthSpec, ...] = ()
+    secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # env -> services
+    alert_rules: Path | None = None
+    todos: tuple[str, ...] = ()  # FILE:LINE: field: TODO ..., each left to do
+
+    def summary(self) -> str:
+        lab = " + ".join(self.lab.kinds)
+        return (
+            f"project {self.name!r}: runbook {Path(self.runbook.source).name} "
+            f"({len(self.runbook.alerts)} alerts, {len(self.runbook.procedures)} procedures), "
+            f"lab {lab} ({len(self.lab.services)} services), {len(self.drills)} drills"
+        )
