@@ -1,6 +1,7 @@
 """`drillbook run` as the README's main job runs it: real drills, a report, on the session's
 shared default lab through `--lab` (drilled as it is, left up and as it was found); a lab that
-is not up refused; an abort on it reverts the fault and leaves it up."""
+is not up refused; an abort on it reverts the fault and leaves it up; without `--lab`, a lab of
+its own started and removed."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import json
 import signal
 import subprocess
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
 
 from drillbook.drills import lab_state, residue
-from drillbook.environments.docker import DockerLab
-from support.labtools import DRILLBOOK, LabPool, cli_env, run_label
+from drillbook.engine import docker_client
+from drillbook.environments.docker import DockerLab, clean_leftovers
+from support.labtools import DRILLBOOK, LabPool, cli_env, leftovers, run_label
 
 pytestmark = pytest.mark.docker
 
@@ -109,3 +112,26 @@ def test_sigterm_on_a_lab_that_is_up_reverts_the_fault_and_leaves_it_up(
     assert default_lab.is_up()
     assert run_label(default_lab) == run_id
     assert LabPool.verify(default_lab, before, settle_s=60) == []
+
+
+def test_without_lab_the_run_starts_its_own_lab_and_removes_it(tmp_path: Path) -> None:
+    """The main job as `make drill` runs it: a private lab (its start and removal are what is
+    tested), one drill, the report, nothing left behind."""
+    name = f"cli-own-{uuid.uuid4().hex[:6]}"
+    client = docker_client()
+    try:
+        result = subprocess.run(
+            [*DRILLBOOK, "run", "backend-killed", "--name", name, "--report", str(tmp_path)],
+            capture_output=True, text=True, timeout=600, env=cli_env(), check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "starting postgres" in result.stderr  # a lab of its own
+        [run_dir] = [p for p in tmp_path.iterdir() if p.is_dir()]
+        journal = json.loads((run_dir / "journal.json").read_text())
+        assert [(d["drill"], d["outcome"]) for d in journal["drills"]] == [
+            ("backend-killed", "passed")
+        ]
+        assert json.loads((run_dir / "residue.json").read_text()) == {"residue": []}
+        assert leftovers(client, name) == []  # removed at the end
+    finally:
+        clean_leftovers(client, name)

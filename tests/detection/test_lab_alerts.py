@@ -37,6 +37,8 @@ SERVICES = (
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[DockerLab]:
+    """Private to this module: the whole alert pipeline with both exporters, and an alert
+    history that only this module's faults wrote (the latencies are timed against it)."""
     with running_lab("detect", SERVICES) as lab:
         yield lab
 

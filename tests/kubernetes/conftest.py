@@ -12,11 +12,12 @@ import pytest
 @pytest.fixture(scope="module")
 def control_plane() -> Iterator[Path]:
     """A real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok nodes)
-    on loopback for one test module, stopped after it (never running beside the Docker
-    drills); its kubeconfig. Built by the bootstrap, cached by version."""
+    on loopback for one test module, stopped after it (under make test's workers it may run
+    beside another worker's Docker lab); its kubeconfig. Built by the bootstrap, cached by
+    version."""
     from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
 
-    # named by process: two test sessions on one machine never share a cluster
+    # named by process: two test sessions (or xdist workers) never share a cluster
     plane = ControlPlane(ControlPlaneBuild(default_cache()), name=f"tests-{os.getpid()}", nodes=3)
     kubeconfig = plane.up(say=lambda _msg: None)
     try:

@@ -20,6 +20,7 @@ def test_drill_inject_on_a_lab_in_use_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DRILLBOOK_LOCK_DIR", str(tmp_path))
+    # a private lab (redis only, the cheapest): another process holds its lock in this test
     with running_lab("lockchaos", ("redis",)) as lab:
         config = {"drillbook_lab": lab.name}
         with holder(lab.name, tmp_path) as proc, pytest.raises(ActivityFailed) as info:

@@ -52,7 +52,8 @@ def _lab(prefix: str, catalog: tuple[object, ...] = SERVICES) -> Iterator[Docker
 
 @pytest.fixture(scope="module")
 def real_lab() -> Iterator[DockerLab]:
-    """Data services, the exchange and the real backend, trading."""
+    """Data services, the exchange and the real backend, trading. Private: the invariants
+    judge the whole ledger against the exchange's fills since the lab started."""
     yield from _lab("sched")
 
 
