@@ -1,0 +1,130 @@
+"""drillbook.yaml and drill files, fuzzed with Hypothesis through ``drillbook check-project``
+in-process: a summary (exit 0) or an error naming a file of the project (exit 2), never a
+traceback. Inputs are the example project's files mutated as text (cut, spliced, characters
+changed) or as YAML (a field replaced, deleted or added), and text from nothing."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drillbook.cli import main
+
+SHOP = Path(__file__).resolve().parent / "data" / "shop"
+FILES = ("drillbook.yaml", "drills/api-killed.yaml", "drills/breach.yaml", "compose.yaml")
+TEXTS = {name: (SHOP / name).read_text() for name in FILES}
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+
+_ROOT = Path(tempfile.mkdtemp(prefix="drillbook-project-fuzz-")) / "shop"
+shutil.copytree(SHOP, _ROOT)
+atexit.register(shutil.rmtree, _ROOT.parent, True)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10_000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["api", "web", "db", "TODO x", "restart", "kill_container", "ApiDown", "/h"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def text_mutated(draw: st.DrawFn, text: str) -> str:
+    out = text
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(out)))
+        j = draw(st.integers(i, min(len(out), i + 80)))
+        junk = draw(
+            st.text(st.sampled_from(list(":-[]{}\"'#|>&*!\t\n 0123456789.,aeé\x00")), max_size=12)
+        )
+        out = out[:i] + junk + out[j:]
+    return out
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+def _mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
+    if not path:
+        return value if action == "replace" else doc
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict):
+        copy = dict(doc)
+        if not rest and action == "delete":
+            copy.pop(head, None)
+        elif not rest and action == "add":
+            copy[f"{head}-x"] = value
+        else:
+            copy[head] = _mutate(doc[head], rest, action, value)
+        return copy
+    items = list(doc)
+    if not rest and action == "delete":
+        del items[head]
+    else:
+        items[head] = _mutate(doc[head], rest, action, value)
+    return items
+
+
+@st.composite
+def yaml_mutated(draw: st.DrawFn, text: str) -> str:
+    doc = yaml.safe_load(text)
+    path = draw(st.sampled_from(_paths(doc)))
+    action = draw(st.sampled_from(["replace", "delete", "add"]))
+    return yaml.safe_dump(_mutate(doc, path, action, draw(values)), allow_unicode=True)
+
+
+def _check_project(name: str, text: str) -> None:
+    for other, original in TEXTS.items():
+        (_ROOT / other).write_text(original, encoding="utf-8")
+    (_ROOT / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(["check-project", str(_ROOT)])  # an exception here fails the test
+    assert code in (0, 2), (code, err.getvalue())
+    if code == 2:
+        assert err.getvalue().startswith(f"drillbook: error: {_ROOT}/"), err.getvalue()
+        assert out.getvalue() == ""
+    else:
+        assert out.getvalue().startswith("project "), out.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+@FUZZ
+@given(st.sampled_from(FILES).flatmap(lambda n: st.tuples(st.just(n), yaml_mutated(TEXTS[n]))))
+def test_a_project_file_mutated_as_yaml(case: tuple[str, str]) -> None:
+    _check_project(*case)
+
+
+@FUZZ
+@given(
+    st.sampled_from(FILES).flatmap(
+        lambda n: st.tuples(st.just(n), text_mutated(TEXTS[n]) | st.text(max_size=200))
+    )
+)
+def test_a_project_file_mutated_as_text(case: tuple[str, str]) -> None:
+    _check_project(*case)
