@@ -330,3 +330,10 @@ def test_a_drill_spec_becomes_the_engines_drill() -> None:
         to_drill(flush, project)
     with pytest.raises(ConfigError, match=r"Python drill shop_drills\.custom:api_hung"):
         to_drill(python, project)
+
+
+def test_the_public_names_resolve() -> None:
+    import drillbook.project
+
+    for name in drillbook.project.__all__:
+        assert getattr(drillbook.project, name) is not None, name
