@@ -337,3 +337,29 @@ def test_the_public_names_resolve() -> None:
 
     for name in drillbook.project.__all__:
         assert getattr(drillbook.project, name) is not None, name
+
+
+def test_a_lab_of_manifests_names_its_workloads(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (shop / "k8s.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web-svc}\n---\n"
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\n"
+    )
+    _edit(
+        shop / "drillbook.yaml",
+        "  compose: compose.yaml",
+        "  manifests: [k8s.yaml]\n  context: kind-shop",
+    )
+    project = load_project(shop)
+    assert project.lab.kinds == ("manifests",)
+    assert project.lab.services == ("web", "db")
+    assert project.lab.context == "kind-shop"
+    (shop / "k8s.yaml").write_text("kind: Deployment\nmetadata: {name: web}\n---\nkind: [\n")
+    code, _, err = _check(shop, capsys)
+    assert code == 2
+    assert err.splitlines()[0] == (
+        f"drillbook: error: {shop}/k8s.yaml:5: not valid YAML: expected the node content, but "
+        "found '<stream end>'"
+    )

@@ -20,14 +20,15 @@ contract). The nouns, where they live::
                                ``http:`` check (service, port, path, expected status)
 
 ``load_project(dir)`` (``_load.py`` for drillbook.yaml and the lab, ``_drillfile.py`` for drill
-files) reads every file with :mod:`drillbook._yaml`'s marked nodes, so each complaint is a
+files, ``_parts.py`` for their steps and invariants) reads every file with
+:mod:`drillbook._yaml`'s marked nodes, so each complaint is a
 ``ConfigError`` ``FILE:LINE: field.path: what was expected``. What is checked, without starting
 anything: the runbook parses (:mod:`drillbook.runbook`); the Compose file is YAML with a
 ``services:`` mapping; each role maps to a lab service; a fault or probe is a name of
 ``drillbook.faults.FAULTS`` / ``drillbook.probes.PROBES`` whose parameters its class accepts; a
 service named anywhere is a role or a lab service; a verb is one of :data:`VERBS` with the
 arguments ``DockerPlatform`` takes; budgets come from the runbook by the drill's ``alert:`` or
-``procedure:`` (``drillbook.drills.budgets_for``, ``window_budgets``), and an explicit one may
+``procedure:`` (``drillbook.drills.budgets_for``, a procedure's stage windows), and one given may
 tighten a runbook budget, never loosen it (the runbook's line named, as game-day plans do).
 
 ``TODO`` is a decision: a step ``todo:`` or a field whose value starts with ``TODO`` (a fault,

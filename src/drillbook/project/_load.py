@@ -10,8 +10,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from drillbook._yaml import NUMBERS, Reader, compose_documents, compose_text, kind, line_of
 from drillbook.errors import ConfigError
-from drillbook.project._drillfile import Context, load_drill
+from drillbook.project._drillfile import load_drill
 from drillbook.project._model import DrillSpec, HealthSpec, LabSource, Project, RoleMap
+from drillbook.project._parts import Context
 from drillbook.runbook import Runbook, load_runbook
 
 __all__ = ["PROJECT_FILE", "compose_services", "load_project", "read_yaml"]
