@@ -128,3 +128,37 @@ def test_unchanged_recipe_is_a_cache_hit(client: docker.DockerClient) -> None:
     result = builder.build(get_recipe("redis"))
     assert result.built is False
     assert builder.status(get_recipe("redis")).built
+
+
+def test_looking_at_the_lab_while_a_rollout_replaces_a_container_never_fails(
+    client: docker.DockerClient, lab_name: str
+) -> None:
+    """``services()`` and ``status()`` list the lab's containers and inspect each: one removed
+    in between (a rollout, at that instant) is left out, not a NotFound for the probe that
+    looked. Bounded: 4 rollouts, the looks stop with them."""
+    import threading
+
+    errors: list[BaseException] = []
+    looks = 0
+    stop = threading.Event()
+    with DockerLab(LabSettings(name=lab_name, services=("redis",)), client=client) as lab:
+
+        def look() -> None:
+            nonlocal looks
+            while not stop.is_set():
+                try:
+                    lab.services()
+                    looks += 1
+                except Exception as exc:  # what a probe would have seen
+                    errors.append(exc)
+
+        watcher = threading.Thread(target=look, daemon=True)
+        watcher.start()
+        try:
+            for n in range(4):
+                lab.recreate("redis", env={"ROLLOUT": str(n)}, wait=False)
+        finally:
+            stop.set()
+            watcher.join(timeout=30)
+    assert looks > 0
+    assert errors == []

@@ -418,8 +418,10 @@ class DockerLab:
 
     # -- internals -------------------------------------------------------------------------
     def _containers(self) -> list[Container]:
+        # a container removed between the listing and its inspection (a rollout replacing it
+        # at that instant) is left out, not an error: the caller sees the lab as it is now
         found = self._client.containers.list(
-            all=True, filters={"label": f"{LABEL_LAB}={self.name}"}
+            all=True, filters={"label": f"{LABEL_LAB}={self.name}"}, ignore_removed=True
         )
         return sorted(found, key=lambda c: c.labels.get(LABEL_SERVICE, ""))
 
@@ -427,6 +429,7 @@ class DockerLab:
         found = self._client.containers.list(
             all=True,
             filters={"label": [f"{LABEL_LAB}={self.name}", f"{LABEL_SERVICE}={service_name}"]},
+            ignore_removed=True,
         )
         extras = [c for c in found if LABEL_REPLICA in c.labels]
         return sorted(extras, key=lambda c: int(c.labels[LABEL_REPLICA]))
