@@ -16,6 +16,7 @@ from drillbook.drills import default_runbook
 from drillbook.drills.catalog import docker_drills
 from drillbook.errors import ConfigError
 from drillbook.gameday import Plan, load_plan
+from support.mutations import mutate, paths
 
 CATALOGUE = docker_drills(default_runbook())
 SMOKE = yaml.safe_load(
@@ -39,38 +40,6 @@ values = st.recursive(
 )
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            found += _paths(value, (*prefix, i))
-    return found
-
-
-def _mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
-    if not path:
-        return value if action == "replace" else doc
-    head, rest = path[0], path[1:]
-    if isinstance(doc, dict):
-        copy = dict(doc)
-        if not rest and action == "delete":
-            copy.pop(head, None)
-        elif not rest and action == "add":
-            copy[f"{head}-extra"] = value
-        else:
-            copy[head] = _mutate(doc[head], rest, action, value)
-        return copy
-    copy_list = list(doc)
-    if not rest and action == "delete":
-        del copy_list[head]
-    else:
-        copy_list[head] = _mutate(doc[head], rest, action, value)
-    return copy_list
-
-
 def _check(text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "plan.yaml"
@@ -91,8 +60,8 @@ def _check(text: str) -> None:
 def test_a_mutated_plan_loads_or_says_where_it_is_wrong(
     data: st.DataObject, action: str, value: Any
 ) -> None:
-    path = data.draw(st.sampled_from(_paths(SMOKE)))
-    _check(yaml.safe_dump(_mutate(SMOKE, path, action, value), allow_unicode=True))
+    path = data.draw(st.sampled_from(paths(SMOKE)))
+    _check(yaml.safe_dump(mutate(SMOKE, path, action, value), allow_unicode=True))
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))

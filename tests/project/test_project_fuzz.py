@@ -11,13 +11,13 @@ import io
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drillbook.cli import main
+from support.mutations import mutate, paths, text_mutated
 
 SHOP = Path(__file__).resolve().parent / "data" / "shop"
 FILES = ("drillbook.yaml", "drills/api-killed.yaml", "drills/breach.yaml", "compose.yaml")
@@ -46,56 +46,11 @@ values = st.recursive(
 
 
 @st.composite
-def text_mutated(draw: st.DrawFn, text: str) -> str:
-    out = text
-    for _ in range(draw(st.integers(1, 3))):
-        i = draw(st.integers(0, len(out)))
-        j = draw(st.integers(i, min(len(out), i + 80)))
-        junk = draw(
-            st.text(st.sampled_from(list(":-[]{}\"'#|>&*!\t\n 0123456789.,aeé\x00")), max_size=12)
-        )
-        out = out[:i] + junk + out[j:]
-    return out
-
-
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            found += _paths(value, (*prefix, i))
-    return found
-
-
-def _mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
-    if not path:
-        return value if action == "replace" else doc
-    head, rest = path[0], path[1:]
-    if isinstance(doc, dict):
-        copy = dict(doc)
-        if not rest and action == "delete":
-            copy.pop(head, None)
-        elif not rest and action == "add":
-            copy[f"{head}-x"] = value
-        else:
-            copy[head] = _mutate(doc[head], rest, action, value)
-        return copy
-    items = list(doc)
-    if not rest and action == "delete":
-        del items[head]
-    else:
-        items[head] = _mutate(doc[head], rest, action, value)
-    return items
-
-
-@st.composite
 def yaml_mutated(draw: st.DrawFn, text: str) -> str:
     doc = yaml.safe_load(text)
-    path = draw(st.sampled_from(_paths(doc)))
+    path = draw(st.sampled_from(paths(doc)))
     action = draw(st.sampled_from(["replace", "delete", "add"]))
-    return yaml.safe_dump(_mutate(doc, path, action, draw(values)), allow_unicode=True)
+    return yaml.safe_dump(mutate(doc, path, action, draw(values)), allow_unicode=True)
 
 
 def _check_project(name: str, text: str) -> None:

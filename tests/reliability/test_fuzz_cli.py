@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from drillbook.cli import main
 from drillbook.errors import ConfigError
 from drillbook.schedules import load_schedule
+from support.mutations import text_mutated
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = (ROOT / "fixtures" / "operational-runbooks.md").read_text()
@@ -42,30 +43,8 @@ SCHEDULE = json.dumps(
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
-@st.composite
-def mutated(draw: st.DrawFn, text: str) -> str:
-    """``text`` with a few edits: a slice cut, a slice moved, characters replaced or added."""
-    out = text
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(out)))
-        j = draw(st.integers(i, min(len(out), i + 200)))
-        edit = draw(st.sampled_from(["cut", "insert", "replace", "duplicate"]))
-        junk = draw(
-            st.text(st.sampled_from(list(":-[]{}\"'#|>*`\t\n 0123456789.,ae\x00é")), max_size=20)
-        )
-        if edit == "cut":
-            out = out[:i] + out[j:]
-        elif edit == "insert":
-            out = out[:i] + junk + out[i:]
-        elif edit == "replace":
-            out = out[:i] + junk + out[j:]
-        else:
-            out = out[:j] + out[i:j] + out[j:]
-    return out
-
-
 def inputs(text: str) -> st.SearchStrategy[str]:
-    return st.one_of(mutated(text), st.text(max_size=300))
+    return st.one_of(text_mutated(text), st.text(max_size=300))
 
 
 def run_cli(argv: list[str]) -> tuple[int, str]:
