@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -57,18 +56,11 @@ def _full_run(config: pytest.Config) -> bool:
 
 
 def _commit(root: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
+    """The checked-out commit, abbreviated as ``git log --oneline`` shows it."""
+    from drillbook.reporting import git_commit  # at the session's end: start-up stays light
+
+    commit = git_commit(root)
+    return commit[:7] if commit else "unknown"
 
 
 def pytest_configure(config: pytest.Config) -> None:
