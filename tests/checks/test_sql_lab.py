@@ -142,18 +142,25 @@ def test_writes_run_on_a_scratch_copy_never_on_the_database(lab: DockerLab) -> N
         assert scratch == []
 
 
-def test_the_cli_on_a_lab_that_is_up_is_green_with_the_baseline_and_leaves_it(
-    lab: DockerLab,
-) -> None:
-    before, run_id = lab_state(lab), run_label(lab)
+def _green_check(*lab: str) -> subprocess.CompletedProcess[str]:
+    """``drillbook runbook check`` on the Docker lab ``lab`` names, against the baseline: green
+    (exit 0, no new finding) with the accepted SQL finding in its JSON."""
     result = subprocess.run(
-        [*DRILLBOOK, "runbook", "check", "--lab", lab.name, "--format", "json",
+        [*DRILLBOOK, "runbook", "check", *lab, "--format", "json",
          "--baseline", str(ROOT / "fixtures" / "runbook-baseline.json")],
         capture_output=True, text=True, timeout=300, env=cli_env(), check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert '"code": "sql.undefined-column"' in result.stdout
     assert "0 new" in result.stderr
+    return result
+
+
+def test_the_cli_on_a_lab_that_is_up_is_green_with_the_baseline_and_leaves_it(
+    lab: DockerLab,
+) -> None:
+    before, run_id = lab_state(lab), run_label(lab)
+    result = _green_check("--lab", lab.name)
     assert f"lab {lab.name!r} (--lab: already up, checked as it is and left up)" in result.stderr
     assert "starting postgres" not in result.stderr
     assert run_label(lab) == run_id
@@ -178,14 +185,7 @@ def test_drills_on_a_lab_without_their_services_are_refused(lab: DockerLab, tmp_
 def test_the_cli_on_docker_is_green_with_the_baseline_and_removes_its_lab() -> None:
     """A private lab: the point is that the check starts its own lab and removes it."""
     name = f"check-cli-{uuid.uuid4().hex[:6]}"
-    result = subprocess.run(
-        [*DRILLBOOK, "runbook", "check", "--name", name, "--format", "json",
-         "--baseline", str(ROOT / "fixtures" / "runbook-baseline.json")],
-        capture_output=True, text=True, timeout=300, env=cli_env(), check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert '"code": "sql.undefined-column"' in result.stdout
-    assert "0 new" in result.stderr
+    _green_check("--name", name)
     import docker
 
     assert leftovers(docker.from_env(), name) == []
