@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,8 @@ import docker
 
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers, list_resources
 from drillbook.environments.services import resolve_services
+from drillbook.errors import WaitTimeout
+from drillbook.waiting import Check, Wait
 
 DRILLBOOK = [sys.executable, "-m", "drillbook"]
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -45,7 +46,14 @@ def running_lab(prefix: str, services: tuple[str, ...]) -> Iterator[DockerLab]:
     try:
         yield lab
     finally:
+        remove_lab(lab)
+
+
+def remove_lab(lab: DockerLab) -> None:
+    """Stop ``lab``, then remove whatever still carries its label (also when the stop fails)."""
+    try:
         lab.stop()
+    finally:
         clean_leftovers(lab.client, lab.name)
 
 
@@ -90,14 +98,14 @@ class LabPool:
                 f"lab pool: {lab.name} not reset ({'; '.join(problems)[:500]}): a fresh lab",
                 file=sys.stderr,
             )
-            self._remove(lab)
+            remove_lab(lab)
             self.log.append((key, "replaced"))
         lab = DockerLab(LabSettings(name=f"pool-{uuid.uuid4().hex[:6]}", services=key))
         try:
             lab.start()
             self._labs[key] = (lab, lab_state(lab))
         except BaseException:
-            self._remove(lab)
+            remove_lab(lab)
             raise
         self.log.append((key, "started"))
         return lab
@@ -108,26 +116,19 @@ class LabPool:
         ``settle_s`` for the ones a test restarted last), then each line of residue."""
         from drillbook.drills import lab_state, residue
 
-        deadline = time.monotonic() + settle_s
-        while True:
-            try:
-                sick = [f"{r.service} {r.state}" for r in lab.status() if not r.healthy]
-                if not sick:
-                    return residue(baseline, lab_state(lab))
-            except Exception as exc:  # a lab removed under us: not reusable
-                return [f"unreadable: {type(exc).__name__}: {exc}"]
-            if time.monotonic() >= deadline:
-                return [f"unhealthy after {settle_s:g} s: {', '.join(sick)}"]
-            time.sleep(0.5)
+        def healthy() -> Check:
+            sick = [f"{r.service} {r.state}" for r in lab.status() if not r.healthy]
+            return Check(not sick, ", ".join(sick))
+
+        try:
+            Wait(timeout_s=settle_s, poll_s=0.5).until(healthy, "the lab healthy", retry_on=())
+            return residue(baseline, lab_state(lab))
+        except WaitTimeout as exc:
+            return [f"unhealthy after {settle_s:g} s: {exc.observed}"]
+        except Exception as exc:  # a lab removed under us: not reusable
+            return [f"unreadable: {type(exc).__name__}: {exc}"]
 
     def close(self) -> None:
         for lab, _ in self._labs.values():
-            self._remove(lab)
+            remove_lab(lab)
         self._labs.clear()
-
-    @staticmethod
-    def _remove(lab: DockerLab) -> None:
-        try:
-            lab.stop()
-        finally:
-            clean_leftovers(lab.client, lab.name)
