@@ -16,7 +16,6 @@ the table and the others still run. ``--quick`` runs each part once (medians of 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
@@ -148,15 +147,11 @@ def drills(out: Path, quick: bool, names: list[str], profile: str = "nightly") -
 def suite(out: Path, quick: bool) -> list[Row]:
     """The test suite's last recorded wall time per tier (tests/support/suite_budget.py writes
     one record per full pytest session; ``python bench/suite.py --run ci`` makes one)."""
-    history = ROOT / "reports" / "bench" / "suite-history.jsonl"
-    last: dict[str, dict[str, Any]] = {}
-    if history.is_file():
-        for line in history.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(json.JSONDecodeError):
-                record = json.loads(line)
-                last[str(record["tier"])] = record
+    from suite import HISTORY, read  # bench/suite.py, beside this script
+
+    last = {str(r["tier"]): r for r in read(HISTORY)}  # the newest record of each tier
     if not last:
-        raise RuntimeError(f"no suite record in {history}: run make test first")
+        raise RuntimeError(f"no suite record in {HISTORY}: run make test first")
     return [
         (
             f"test suite wall time, tier {tier} ({r['tests']} tests, {r['workers']} worker(s), "
