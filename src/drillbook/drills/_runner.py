@@ -282,7 +282,7 @@ class DrillRunner:
         assert active is not None
         deadline = active.at + recover_budget + 1.0
         streak_from: float | None = None
-        last = Check(False, "not looked yet")
+        last: Check | None = None
         while self._clock_fn() < deadline:
             last = self._all_ok(drill, drill.recovered_when or None)
             now = self._clock_fn()
@@ -295,11 +295,16 @@ class DrillRunner:
                 streak_from = None
             time.sleep(POLL_S)
         waited = self._clock_fn() - active.at
+        if last is None:  # the steps ran past the deadline: one look, so the breach says what is
+            last = self._all_ok(drill, drill.recovered_when or None)
+            observed = f"(the runbook steps ran past the budget) {last.detail}"
+        else:
+            observed = last.detail
         raise SLABreached(
             "time_to_recover (never reached)",
             waited,
             recover_budget,
-            f"{_source(budgets, 'time_to_recover')}; last observed: {last.detail}",
+            f"{_source(budgets, 'time_to_recover')}; last observed: {observed}",
         )
 
     def _revert(
