@@ -1,0 +1,183 @@
+"""The second example project, examples/notes: a notes API, PostgreSQL and a Redis cache,
+written against the project format only. It loads with the runbook's budgets (no Docker),
+and on one Docker lab each drill passes, the sabotaged one breaches time_to_recover naming
+the runbook's line, and the lab is steady after every one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drillbook.cli import main
+from drillbook.drills import DrillRunner
+from drillbook.environments.docker import DockerLab, DockerPlatform
+from drillbook.errors import SLABreached
+from drillbook.faults import StopContainer
+from drillbook.project import Project, lab_settings, load_project, project_drills
+from drillbook.sla import Profile
+from drillbook.waiting import Wait
+
+NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
+SABOTAGED = NOTES / "sabotaged"
+LAB = "drillbook-notes-test"
+# the drills' own budgets apply (tightened to 120 s); a short settle keeps the module quick
+PROFILE = Profile("notes-test", settle_s=1.0)
+# the sabotaged drill must fail fast: recovery budget far below the runbook's
+STRICT = Profile("sabotage", limits={"time_to_recover": 6}, settle_s=1.0)
+
+
+def _budgets(project: Project) -> dict[str, dict[str, tuple[float, str]]]:
+    return {
+        d.name: {b.measure: (b.seconds, b.source) for b in d.budgets}
+        for d in project_drills(project)
+    }
+
+
+def test_the_notes_project_loads_with_the_runbook_budgets() -> None:
+    project = load_project(NOTES)
+    assert project.name == "notes"
+    assert project.lab.services == ("api", "db", "cache")
+    assert not project.todos
+    budgets = _budgets(project)
+    assert list(budgets) == ["api-killed", "api-cut-from-db", "cache-down", "data-consistency"]
+    # the runbook's response times, each citing its line
+    assert budgets["api-killed"]["time_to_respond"] == (
+        300.0,
+        "runbook.md:12 NotesApiDown Response Time: Immediate (< 5 minutes)",
+    )
+    assert budgets["api-cut-from-db"]["time_to_respond"][0] == 300.0
+    assert budgets["cache-down"]["time_to_respond"][0] == 900.0
+    # recovery: the runbook's escalation times, tightened by the drill files (never loosened)
+    for name, runbook_line in (
+        ("api-killed", "runbook.md:29"),
+        ("api-cut-from-db", "runbook.md:58"),
+        ("cache-down", "runbook.md:80"),
+    ):
+        seconds, source = budgets[name]["time_to_recover"]
+        assert seconds == 120.0
+        assert runbook_line in source
+    assert budgets["data-consistency"] == {
+        "window:Check": (
+            120.0,
+            "data-consistency.yaml:26 drill file "
+            "(runbook 600s: runbook.md:86 Data Consistency Check / Check (< 10 minutes))",
+        )
+    }
+    drills = {d.name: d for d in project_drills(project)}
+    assert drills["api-cut-from-db"].fault.name == "block api -> port 5432"
+    assert [s.runbook for s in drills["api-cut-from-db"].steps] == [
+        "runbook.md:41",
+        "runbook.md:47",
+        "runbook.md:52",
+    ]
+    assert drills["data-consistency"].planned
+    assert len(drills["data-consistency"].invariants) == 3
+    # the sabotaged variant: same lab and runbook, one drill without its remediation
+    sabotaged = load_project(SABOTAGED)
+    assert sabotaged.lab.compose is not None
+    assert project.lab.compose is not None
+    assert sabotaged.lab.compose.resolve() == project.lab.compose.resolve()
+    (drill,) = project_drills(sabotaged)
+    assert [s.runbook for s in drill.steps] == ["runbook.md:41"]
+    assert {b.measure: b.seconds for b in drill.budgets}["time_to_recover"] == 30.0
+
+
+@pytest.mark.parametrize("root", [NOTES, SABOTAGED], ids=["notes", "sabotaged"])
+def test_check_project_accepts_the_notes_example(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-project", str(root)]) == 0
+    assert "3 services" in capsys.readouterr().out
+
+
+# -- on Docker: one lab for the module ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notes_lab() -> Iterator[DockerLab]:
+    lab = DockerLab(lab_settings(load_project(NOTES), name=LAB))
+    lab.start()
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(scope="module")
+def notes(notes_lab: DockerLab) -> list[int]:
+    """A few notes written through the API, so the data checks have rows to look at."""
+    platform = DockerPlatform(notes_lab)
+    ids = []
+    for body in ("buy milk", "call the plumber", "drill the runbook"):
+        status, answer = platform.http_call(
+            "api", "8080", "/notes", method="POST", body={"body": body}
+        )
+        assert status == 201, answer
+        ids.append(int(answer["id"]))
+    return ids
+
+
+def _run_and_pass(lab: DockerLab, name: str) -> None:
+    (drill,) = [d for d in project_drills(load_project(NOTES)) if d.name == name]
+    result = DrillRunner(lab, PROFILE, detection=None).run(drill)
+    result.raise_for_outcome()
+    assert result.outcome == "passed", result.error
+    assert result.reverted
+    assert result.steady_after
+
+
+@pytest.mark.docker
+def test_the_api_refuses_a_note_without_a_body(notes_lab: DockerLab, notes: list[int]) -> None:
+    platform = DockerPlatform(notes_lab)
+    status, _ = platform.http_call("api", "8080", "/notes", method="POST", body={"body": " "})
+    assert status == 400
+    status, answer = platform.http_call("api", "8080", f"/notes/{notes[0]}")
+    assert (status, answer) == (200, {"id": notes[0], "body": "buy milk"})
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "name", ["api-killed", "api-cut-from-db", "cache-down", "data-consistency"]
+)
+def test_notes_drill_passes(notes_lab: DockerLab, notes: list[int], name: str) -> None:
+    _run_and_pass(notes_lab, name)
+    status, answer = DockerPlatform(notes_lab).http_call("api", "8080", f"/notes/{notes[-1]}")
+    assert (status, answer) == (200, {"id": notes[-1], "body": "drill the runbook"})
+
+
+@pytest.mark.docker
+def test_the_api_serves_reads_with_the_cache_stopped(
+    notes_lab: DockerLab, notes: list[int]
+) -> None:
+    """The cache is an optimisation: with Redis stopped a note is read from the database."""
+    platform = DockerPlatform(notes_lab)
+    fault = StopContainer("cache", timeout_s=1)
+    fault.inject(notes_lab)
+    try:
+        assert fault.verify_active(notes_lab).ok
+        for note in notes:
+            status, answer = platform.http_call("api", "8080", f"/notes/{note}", timeout_s=5)
+            assert status == 200, answer
+        status, health = platform.http_call("api", "8080", "/health")
+        assert (status, health) == (200, {"db": True, "cache": False})
+    finally:
+        fault.revert(notes_lab)
+    Wait(timeout_s=30, poll_s=0.2).until(lambda: notes_lab.look("cache"), "the cache back")
+
+
+@pytest.mark.docker
+def test_the_sabotaged_drill_breaches_time_to_recover(notes_lab: DockerLab) -> None:
+    (drill,) = project_drills(load_project(SABOTAGED))
+    result = DrillRunner(notes_lab, STRICT, detection=None).run(drill)
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase.startswith("time_to_recover")
+    assert info.value.budget_s == 6
+    message = str(info.value)
+    assert "runbook.md:58" in message  # the budget says where it came from
+    assert "api healthy" in message  # and what the probes saw
+    assert result.reverted
+    assert result.steady_after  # the lab is restored all the same
+    assert DockerPlatform(notes_lab).http_call("api", "8080", "/health")[0] == 200
