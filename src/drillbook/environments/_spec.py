@@ -9,7 +9,7 @@ from typing import Literal
 
 __all__ = ["HealthCheck", "MountSpec", "PortSpec", "ServiceSpec", "VolumeSpec"]
 
-HealthKind = Literal["postgres", "redis", "amqp", "http", "prometheus", "tcp"]
+HealthKind = Literal["postgres", "redis", "amqp", "http", "prometheus", "tcp", "command"]
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,16 @@ class PortSpec:
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """Speak the service's own protocol to its published port until it answers."""
+    """Speak the service's own protocol to its published port until it answers; or, for
+    ``kind="command"``, run ``command`` inside its container until it exits 0 (a Compose
+    ``healthcheck:``; ``port`` is then empty)."""
 
     kind: HealthKind
     port: str
     path: str = "/"
     timeout_s: float = 60.0
     poll_s: float = 0.2
+    command: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,11 @@ class ServiceSpec:
     """
 
     name: str
-    image: str
+    image: str  # a recipe name of drillbook.images, or an image reference (Compose labs)
     description: str = ""
     command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    build: str = ""  # a build context (relative to the project root) for ``image``
     env: tuple[tuple[str, str], ...] = ()
     secrets: tuple[str, ...] = ()
     ports: tuple[PortSpec, ...] = ()
@@ -76,6 +81,8 @@ class ServiceSpec:
     depends_on: tuple[str, ...] = ()
     cap_add: tuple[str, ...] = ()
     mem_limit: str | None = None
+    working_dir: str = ""
+    user: str = ""
     optional: bool = field(default=False, compare=False)
 
     def port(self, name: str) -> PortSpec:

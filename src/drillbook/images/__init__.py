@@ -9,6 +9,7 @@ from drillbook.images._builder import (
     image_source_from_env,
     import_changes,
     mmdebstrap_command,
+    recipe_for_reference,
 )
 from drillbook.images._catalog import RECIPES, get_recipe
 from drillbook.images._recipe import ImageRecipe, recipe_hash
@@ -25,5 +26,6 @@ __all__ = [
     "image_source_from_env",
     "import_changes",
     "mmdebstrap_command",
+    "recipe_for_reference",
     "recipe_hash",
 ]

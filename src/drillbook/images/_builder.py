@@ -31,6 +31,7 @@ __all__ = [
     "image_source_from_env",
     "import_changes",
     "mmdebstrap_command",
+    "recipe_for_reference",
 ]
 
 ImageSource = Literal["local", "upstream"]
@@ -217,6 +218,37 @@ class ImageBuilder:
             )
         return recipe.tag
 
+    def reference(
+        self, ref: str, source: ImageSource, *, build: Path | None = None, who: str = ""
+    ) -> str:
+        """The image a container runs for ``ref``: a recipe name (``postgres``), a recipe's
+        repository (``drillbook/postgres``) or an upstream name a recipe stands in for
+        (``postgres:16`` runs the local PostgreSQL recipe: there is no registry here), an
+        image built from ``build`` (a Compose ``build:`` context, tagged ``ref``), or an
+        image the engine already has. Raises :class:`ImageError` saying which it tried."""
+        recipe = recipe_for_reference(ref)
+        if recipe is not None and build is None:
+            return self.resolve(recipe, source)
+        if build is not None:
+            try:
+                self._client.images.build(path=str(build), tag=ref, rm=True)
+            except docker.errors.DockerException as exc:
+                raise ImageError(
+                    f"{who or ref}: building {ref} from {build} failed: {exc}",
+                    hint="its FROM image must be on this machine (there is no registry): "
+                    "`docker images` lists them, `drillbook images build` adds drillbook/NAME",
+                ) from exc
+            return ref
+        if self.exists(ref):
+            return ref
+        known = ", ".join(r.name for r in RECIPES)
+        raise ImageError(
+            f"{who or ref}: image {ref!r} is not on this machine and is no drillbook image",
+            hint=f"build it (`docker build -t {ref} ...`, or a Compose build: context), or use "
+            f"one of drillbook's images by name: {known} (also as drillbook/NAME, or "
+            "postgres:TAG, redis:TAG, rabbitmq:TAG, python:TAG)",
+        )
+
     def _build_upstream(self, recipe: ImageRecipe) -> str:
         tag = f"{recipe.repository}-upstream:{recipe_hash(recipe)}"
         if self.exists(tag):
@@ -273,3 +305,18 @@ class ImageBuilder:
     def _remove_quietly(self, tag: str) -> None:
         with contextlib.suppress(docker.errors.DockerException):
             self._client.images.remove(tag, force=True)
+
+
+def recipe_for_reference(ref: str) -> ImageRecipe | None:
+    """The recipe an image reference names or stands for: ``postgres``, ``drillbook/postgres``,
+    ``drillbook/postgres:<hash>``, or an upstream repository (``postgres:16``,
+    ``docker.io/library/redis:7``); None for any other image."""
+    name = ref.split("@", 1)[0]
+    repo, _, _tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
+    for prefix in ("docker.io/", "library/"):
+        repo = repo.removeprefix(prefix)
+    for recipe in RECIPES:
+        upstream = (recipe.upstream or "").split(":", 1)[0]
+        if repo in (recipe.name, recipe.repository) or (upstream and repo == upstream):
+            return recipe
+    return None

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from drillbook.environments._health import look
 from drillbook.environments.docker import DockerLab, DockerPlatform
-from drillbook.environments.services import service as service_spec
 from drillbook.errors import LabError
 from drillbook.registry import Registry
 from drillbook.waiting import Check
@@ -42,14 +40,7 @@ class ServiceHealthy:
         return f"{self.service} healthy"
 
     def check(self, lab: DockerLab) -> Check:
-        spec = service_spec(self.service, lab.settings.catalog)
-        if spec.health is None:
-            return Check(False, f"{self.service} declares no health check", final=True)
-        try:
-            ep = lab.services()[self.service].endpoint(spec.health.port)
-        except (KeyError, LabError) as exc:
-            return Check(False, f"{self.service}: {exc}")
-        return look(spec.health, ep.url, ep.host, ep.port, timeout_s=self.timeout_s)
+        return lab.look(self.service, timeout_s=self.timeout_s)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,11 @@ __all__ = ["existing_lab"]
 
 
 def existing_lab(
-    name: str, needs: Iterable[str] | None = None, *, client: docker.DockerClient | None = None
+    name: str,
+    needs: Iterable[str] | None = None,
+    *,
+    client: docker.DockerClient | None = None,
+    settings: LabSettings | None = None,
 ) -> DockerLab:
     """The running lab ``name``, once every service of ``needs`` (their dependencies too;
     None: every service ``drillbook lab up`` starts) is up and healthy.
@@ -24,7 +28,7 @@ def existing_lab(
     Raises :class:`ConfigError` naming the lab and how to start it when no lab of that name is
     up, or a service it needs is missing or unhealthy.
     """
-    lab = DockerLab(LabSettings(name=name), client=client)
+    lab = DockerLab(settings or LabSettings(name=name), client=client)
     start = f"`drillbook lab up --name {name}`"
     if not lab.is_up():
         raise ConfigError(
@@ -32,7 +36,8 @@ def existing_lab(
             hint=f"start it with {start}, or leave out --lab to start a fresh one",
         )
     rows = {row.service: row for row in lab.status()}
-    wanted = [spec.name for spec in resolve_services(tuple(needs) if needs else None)]
+    needed = tuple(needs) if needs else None
+    wanted = [spec.name for spec in resolve_services(needed, lab.settings.catalog)]
     missing = [s for s in wanted if s not in rows]
     sick = [f"{s} {rows[s].detail}".rstrip() for s in wanted if s in rows and not rows[s].healthy]
     if missing or sick:

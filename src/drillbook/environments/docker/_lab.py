@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import Any
 
 import docker
 import docker.errors
@@ -45,7 +46,7 @@ from drillbook.environments.docker._labels import (
 from drillbook.environments.docker._settings import LabSettings
 from drillbook.environments.services import resolve_services, service
 from drillbook.errors import ConfigError, LabError, PortInUseError, ServiceUnhealthy, WaitTimeout
-from drillbook.images import ImageBuilder, get_recipe
+from drillbook.images import RECIPES, ImageBuilder, get_recipe
 from drillbook.waiting import Check, Wait
 
 __all__ = ["DockerLab"]
@@ -142,9 +143,7 @@ class DockerLab:
             )
         specs = resolve_services(self.settings.services, self.settings.catalog)
         builder = ImageBuilder(self._client)
-        images = {
-            s.name: builder.resolve(get_recipe(s.image), self.settings.image_source) for s in specs
-        }
+        images = {s.name: self._image(builder, s) for s in specs}
         self._check_ports(specs)
         self._run_id = new_run_id()
         self._cancel.clear()
@@ -164,6 +163,18 @@ class DockerLab:
             say("start failed: removing what was created")
             self.stop()
             raise
+
+    def _image(self, builder: ImageBuilder, spec: ServiceSpec) -> str:
+        """The image ``spec`` runs: its recipe's (the reference stack names recipes), else the
+        image reference a Compose file gives (a ``build:`` context built first)."""
+        if spec.build:
+            context = (self.settings.project_root / spec.build).resolve()
+            return builder.reference(
+                spec.image, self.settings.image_source, build=context, who=spec.name
+            )
+        if any(r.name == spec.image for r in RECIPES):
+            return builder.resolve(get_recipe(spec.image), self.settings.image_source)
+        return builder.reference(spec.image, self.settings.image_source, who=spec.name)
 
     def recreate(
         self,
@@ -463,6 +474,9 @@ class DockerLab:
             network=network,
             network_aliases=[spec.name, *spec.aliases],
             command=list(spec.command) or None,  # type: ignore[arg-type]
+            entrypoint=list(spec.entrypoint) or None,
+            working_dir=spec.working_dir or None,
+            user=spec.user or None,
             env=dict(env),
             labels=labels,
             cap_add=list(spec.cap_add) or None,
@@ -513,7 +527,11 @@ class DockerLab:
         def wait_one(spec: ServiceSpec) -> None:
             if spec.health is None:
                 return
-            ep = handles[spec.name].endpoint(spec.health.port)
+            ep = (
+                handles[spec.name].endpoint(spec.health.port)
+                if spec.health.kind != "command"
+                else None
+            )
             timeout = self.settings.startup_timeout_s or spec.health.timeout_s
             wait = Wait(timeout_s=timeout, poll_s=spec.health.poll_s, sleep=sleep)
             started = time.monotonic()
@@ -522,11 +540,14 @@ class DockerLab:
                 return round(time.monotonic() - started, 1)
 
             try:
-                wait.until(lambda: self._look(spec, ep), f"{spec.name} to answer")
+                wait.until(lambda: self._look(spec), f"{spec.name} to answer")
             except WaitTimeout as exc:
                 logs = self._logs(spec)
                 raise ServiceUnhealthy(spec.name, elapsed(), exc.observed, logs) from exc
-            say(f"{spec.name} healthy at {ep.display_url}")
+            if ep is None:
+                say(f"{spec.name} healthy (`{' '.join(spec.health.command)}` exited 0)")
+            else:
+                say(f"{spec.name} healthy at {ep.display_url}")
 
         with ThreadPoolExecutor(max_workers=max(1, len(wave))) as pool:
             futures = [pool.submit(wait_one, s) for s in wave]
@@ -537,13 +558,58 @@ class DockerLab:
                 self._cancel.set()
                 raise
 
-    def _look(self, spec: ServiceSpec, ep: Endpoint) -> Check:
+    def _look(self, spec: ServiceSpec) -> Check:
         assert spec.health is not None
         container = self._client.containers.get(self.settings.container_name(spec.name))
         if container.status not in ("running", "created"):
             code = container.attrs.get("State", {}).get("ExitCode")
             return Check(False, f"container {container.status} (exit code {code})", final=True)
-        return look(spec.health, ep.url, ep.host, ep.port, timeout_s=2.0)
+        return self.look(spec.name)
+
+    def look(self, service_name: str, timeout_s: float = 2.0) -> Check:
+        """One look at the service through the health check its spec declares: its protocol
+        on its published port, or its ``command`` run inside the container (exit 0 is
+        healthy). Never raises for an unhealthy or missing service."""
+        spec = service(service_name, self.settings.catalog)
+        if spec.health is None:
+            return Check(False, f"{service_name} declares no health check", final=True)
+        if spec.health.kind == "command":
+            return self._look_command(spec, spec.health.command, timeout_s)
+        try:
+            ep = self.services()[service_name].endpoint(spec.health.port)
+        except (KeyError, LabError) as exc:
+            return Check(False, f"{service_name}: {exc}")
+        return look(spec.health, ep.url, ep.host, ep.port, timeout_s=timeout_s)
+
+    def _look_command(self, spec: ServiceSpec, argv: tuple[str, ...], timeout_s: float) -> Check:
+        shown = " ".join(argv)
+        try:
+            container = self._client.containers.get(self.settings.container_name(spec.name))
+        except docker.errors.DockerException as exc:
+            return Check(False, f"{spec.name}: {type(exc).__name__}: {exc}")
+        if container.status != "running":
+            return Check(False, f"container {container.status}")
+        # a hung check is a failed one: the look gives up after timeout_s (the image may
+        # have no `timeout` binary to bound it inside the container)
+        answer: list[Any] = []
+
+        def run() -> None:
+            try:
+                answer.append(container.exec_run(list(argv)))
+            except docker.errors.DockerException as exc:
+                answer.append(exc)
+
+        worker = threading.Thread(target=run, name=f"health-{spec.name}", daemon=True)
+        worker.start()
+        worker.join(max(timeout_s, 1.0))
+        if not answer:
+            return Check(False, f"`{shown}` did not exit within {timeout_s:g}s")
+        if isinstance(answer[0], Exception):
+            return Check(False, f"`{shown}`: {type(answer[0]).__name__}: {answer[0]}")
+        code, out = answer[0]
+        text = (out or b"").decode(errors="replace").strip().splitlines()
+        last = f": {text[-1][:200]}" if text else ""
+        return Check(code == 0, f"`{shown}` exited {code}{last}")
 
     def _logs(self, spec: ServiceSpec) -> str:
         try:

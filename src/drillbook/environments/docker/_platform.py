@@ -169,10 +169,13 @@ class DockerPlatform:
             raise LabError(f"`{' '.join(argv)}` in {service} exited {code}: {text.strip()[-500:]}")
         return ExecResult(int(code), text)
 
-    def sql(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def sql(
+        self, query: str, params: Sequence[Any] | None = None, *, service: str = "postgres"
+    ) -> list[tuple[Any, ...]]:
+        """``query`` on the PostgreSQL service (``postgres`` unless a project names another)."""
         import psycopg
 
-        with psycopg.connect(self.lab.services()["postgres"].url, connect_timeout=5) as conn:
+        with psycopg.connect(self.lab.services()[service].url, connect_timeout=5) as conn:
             cur = conn.execute(query, params)
             return list(cur.fetchall()) if cur.description else []
 
