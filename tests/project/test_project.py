@@ -3,6 +3,7 @@ check-project agree; a DrillSpec becomes the engine's Drill. No Docker."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from drillbook.cli import main
 from drillbook.errors import ConfigError
 from drillbook.faults import KillContainer, Scheduled
-from drillbook.project import Project, load_project, to_drill
+from drillbook.project import Project, load_project, project_drills, to_drill
 
 DATA = Path(__file__).resolve().parent / "data"
 SHOP = DATA / "shop"
@@ -328,8 +329,11 @@ def test_a_drill_spec_becomes_the_engines_drill() -> None:
     assert planned.steps[0].stage == "Immediate Actions"
     with pytest.raises(ConfigError, match=r"cache-flush.yaml:7: step 'scale up': a kubectl step"):
         to_drill(flush, project)
-    with pytest.raises(ConfigError, match=r"Python drill shop_drills\.custom:api_hung"):
+    with pytest.raises(ConfigError, match=r"shop_drills\.custom:api_hung is a Python drill"):
         to_drill(python, project)
+    # project_drills imports it, and says where when the module is not there
+    with pytest.raises(ConfigError, match=r"drillbook.yaml:17: python: cannot import shop_drills"):
+        project_drills(dataclasses.replace(project, drills=(python,)))
 
 
 def test_the_public_names_resolve() -> None:

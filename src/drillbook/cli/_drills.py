@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.cli._abort import AbortAfterRevert
-from drillbook.cli._runbook import runbook_of
+from drillbook.cli._subject import Subject, add_project_option, subject_of
 from drillbook.cli._table import table
 from drillbook.drills import (
     ConsoleOperator,
     DrillRunner,
+    default_runbook,
     kubernetes_state,
     lab_state,
     residue,
 )
-from drillbook.drills.catalog import docker_drills, select
+from drillbook.drills.catalog import select
 from drillbook.environments import ENVIRONMENTS, LabLock
-from drillbook.environments.docker import DockerLab, LabSettings, existing_lab, new_run_id
-from drillbook.environments.services import resolve_services
+from drillbook.environments.docker import DockerLab, existing_lab, new_run_id
 from drillbook.errors import ConfigError
 from drillbook.reporting import (
     AllureResults,
@@ -32,7 +32,6 @@ from drillbook.reporting import (
     RunHistory,
     git_commit,
 )
-from drillbook.runbook import Runbook
 from drillbook.sla import DrillResult, Mark, get_profile
 
 __all__ = ["drill_services", "print_summary", "register", "report_handlers"]
@@ -66,6 +65,7 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--runbook", default=None, metavar="FILE", help="the runbook to take budgets from"
     )
+    add_project_option(run)
     lab = run.add_mutually_exclusive_group()
     lab.add_argument(
         "--name", default="drillbook-run", help="name of the lab to start (default drillbook-run)"
@@ -90,6 +90,7 @@ def register(sub: Any) -> None:
     lst = sub.add_parser("list", help="each drill with its alert, fault and budgets")
     lst.add_argument("--runbook", default=None, metavar="FILE")
     lst.add_argument("--env", default="docker", choices=("docker", "kubernetes"))
+    add_project_option(lst)
     lst.set_defaults(handler=_list)
 
 
@@ -101,7 +102,7 @@ def _list(args: argparse.Namespace) -> int:
             d.fault.name,
             ", ".join(f"{b.measure}<={b.seconds:g}s" for b in d.budgets),
         )
-        for d in _catalog(args.env, runbook_of(args.runbook))
+        for d in subject_of(args).drills(args.env)
     ]
     print(table(["drill", "alert", "fault", "budgets (from the runbook)"], rows))
     return 0
@@ -130,25 +131,18 @@ class _Results(RunEventHandler):
         self.results.append(result)
 
 
-def _catalog(env: str, runbook: Runbook) -> list[Any]:
-    if env == "kubernetes":
-        from drillbook.drills.kubernetes import kubernetes_drills
-
-        return kubernetes_drills(runbook)
-    return docker_drills(runbook)
-
-
-def drill_services(drills: list[Any]) -> list[str]:
+def drill_services(drills: list[Any], subject: Subject | None = None) -> list[str]:
     """What a Docker lab needs for ``drills``: every service a fresh lab starts (the alert
-    pipeline too) and any a drill names."""
-    return [s.name for s in resolve_services(None)] + [s for d in drills for s in d.services]
+    pipeline too, on the reference stack) and any a drill names."""
+    return (subject or Subject(default_runbook())).services(drills)
 
 
 class _Tier:
     """The lab of one tier for a run: start, runner, state for the residue check, stop."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, subject: Subject) -> None:
         self.args = args
+        self.subject = subject
         self.plane: Any = None
         self.lab: Any = None
 
@@ -164,6 +158,13 @@ class _Tier:
 
         if self.args.env != "kubernetes":
             return
+        if not self.subject.builtin:
+            raise ConfigError(
+                f"--env kubernetes with {self.subject.label}: a project's drills run on its "
+                "Docker lab (its Compose file) for now",
+                hint="run it with --env docker; Kubernetes manifests of a project are checked "
+                "by `drillbook check-project`",
+            )
         if self.args.lab:
             raise ConfigError(
                 f"--lab {self.args.lab}: --lab names a Docker lab that is up",
@@ -179,7 +180,11 @@ class _Tier:
         """With --lab, the lab that is up, checked under its lock and before anything is
         written: ConfigError when it is not up or a service the drills need is not healthy."""
         if self.args.lab:
-            self.lab = existing_lab(self.args.lab, drill_services(drills))
+            self.lab = existing_lab(
+                self.args.lab,
+                drill_services(drills, self.subject),
+                settings=self.subject.lab_settings(self.args.lab),
+            )
 
     def start(self) -> Any:
         say = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
@@ -187,7 +192,7 @@ class _Tier:
             print(f"lab {self.lab.name!r} (--lab: already up, left up)", file=sys.stderr)
             return self.lab
         if self.args.env != "kubernetes":
-            self.lab = DockerLab(LabSettings(name=self.args.name))
+            self.lab = DockerLab(self.subject.lab_settings(self.args.name))
             print(f"lab {self.lab.name!r}", file=sys.stderr)
             self.lab.start(on_event=say)
             return self.lab
@@ -247,7 +252,8 @@ class _Tier:
 
 def _run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
-    drills = select(_catalog(args.env, runbook_of(args.runbook)), list(args.drills))
+    subject = subject_of(args)
+    drills = select(subject.drills(args.env), list(args.drills))
     if args.dry_run:
         for d in drills:
             print(
@@ -260,7 +266,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"    budget: {b.measure} <= {b.seconds:g}s  ({b.source})")
         print(f"dry run: {len(drills)} drill(s), profile {profile.name}; nothing was touched")
         return 0
-    tier = _Tier(args)
+    tier = _Tier(args, subject)
     tier.check()
     # before anything is written or started: a lab in use is refused, naming its holder
     with LabLock(tier.name).held():
@@ -270,14 +276,18 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[Any]) -> int:
     run_id = new_run_id()
-    base, reporters = report_handlers(args.report, run_id, profile.name, env=args.env)
+    project = tier.subject.project
+    base, reporters = report_handlers(
+        args.report, run_id, profile.name, env=args.env, project=project.name if project else ""
+    )
     # an abort while a drill reverts waits for it, and notes it on the drill the reporters write
     abort, collect = AbortAfterRevert(), _Results()
     handlers: list[RunEventHandler] = [_Console(), abort, collect, *reporters]
     for h in handlers:
         h.run_started(run_id, profile.name)
     print(
-        f"run {run_id}: {len(drills)} drill(s), profile {profile.name}, env {args.env}",
+        f"run {run_id}: {len(drills)} drill(s) of {tier.subject.label}, profile "
+        f"{profile.name}, env {args.env}",
         file=sys.stderr,
     )
     results = collect.results
@@ -304,13 +314,16 @@ def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[An
 
 
 def report_handlers(
-    report: str, run_id: str, profile: str, *, env: str = "docker"
+    report: str, run_id: str, profile: str, *, env: str = "docker", project: str = ""
 ) -> tuple[Path, list[RunEventHandler]]:
     """A run's report directory (``<report>/<run-id>``) and its reporters: journal.json,
     allure-results/, junit.xml, index.html and a line of ``<report>/history.jsonl``
-    (``drillbook run`` and ``drillbook gameday``)."""
+    (``drillbook run`` and ``drillbook gameday``). ``project``: the drill project's name,
+    recorded in the journal and the history ("" for the reference stack)."""
     base = Path(report) / run_id
     journal = JsonJournal(Path(report), run_id, profile)
+    if project:
+        journal.data["project"] = project
     return base, [
         journal,
         AllureResults(base / "allure-results", profile),

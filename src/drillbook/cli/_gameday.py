@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from drillbook.cli._drills import drill_services, print_summary, report_handlers
+from drillbook.cli._subject import add_project_option, subject_of
 from drillbook.environments import LabLock
-from drillbook.environments.docker import DockerLab, LabSettings, existing_lab, new_run_id
+from drillbook.environments.docker import DockerLab, existing_lab, new_run_id
 from drillbook.gameday import (
     GameDayAborted,
     GameDayConsole,
@@ -66,11 +67,13 @@ def register(sub: Any) -> None:
     game.add_argument(
         "--dry-run", action="store_true", help="print the plan: roles, budgets, who does what"
     )
+    add_project_option(game)
     game.set_defaults(handler=_gameday)
 
 
 def _gameday(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
+    subject = subject_of(args)
+    plan = load_plan(args.plan, subject.drills("docker"))
     profile = get_profile(args.profile or plan.profile)
     if args.dry_run:
         print(render_plan(plan, profile, rehearsal=args.rehearsal))
@@ -78,15 +81,24 @@ def _gameday(args: argparse.Namespace) -> int:
     # before anything is written or started: a lab in use is refused, naming its holder
     with LabLock(args.lab or args.name).held():
         if args.lab:  # one that is up, every service the scenarios need healthy
-            lab = existing_lab(args.lab, drill_services([s.drill for s in plan.scenarios]))
+            lab = existing_lab(
+                args.lab,
+                drill_services([s.drill for s in plan.scenarios], subject),
+                settings=subject.lab_settings(args.lab),
+            )
         else:
-            lab = DockerLab(LabSettings(name=args.name))
-        return _play(args, plan, profile, lab)
+            lab = DockerLab(subject.lab_settings(args.name))
+        name = subject.project.name if subject.project else ""
+        return _play(args, plan, profile, lab, name)
 
 
-def _play(args: argparse.Namespace, plan: Plan, profile: Profile, lab: DockerLab) -> int:
+def _play(
+    args: argparse.Namespace, plan: Plan, profile: Profile, lab: DockerLab, project: str = ""
+) -> int:
     run_id = new_run_id()
-    base, reporters = report_handlers(args.report, run_id, profile.name, env="docker")
+    base, reporters = report_handlers(
+        args.report, run_id, profile.name, env="docker", project=project
+    )
     journal = next(h for h in reporters if isinstance(h, JsonJournal))
     for h in reporters:
         h.run_started(run_id, profile.name)

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from drillbook.cli._subject import add_project_option, subject_of
 from drillbook.cli._table import table
 from drillbook.engine import docker_client
 from drillbook.environments import LabLock
@@ -106,6 +107,7 @@ def register(sub: Any) -> None:
 
 
 def _k8s_options(parser: argparse.ArgumentParser) -> None:
+    add_project_option(parser)
     parser.add_argument(
         "--env",
         choices=("docker", "kubernetes"),
@@ -144,12 +146,14 @@ def _up(args: argparse.Namespace) -> int:
         k8s.start()
         print(f"lab {k8s.name!r} up (run {k8s.run_id})", file=sys.stderr)
         return _k8s_rows(k8s, args.json)
+    subject = subject_of(args)
+    catalog = subject.lab_settings(args.name).catalog
     for name in args.service:
-        service(name)  # unknown names fail before anything starts
-    settings = LabSettings(
-        name=args.name,
+        service(name, catalog)  # unknown names fail before anything starts
+    settings = subject.lab_settings(
+        args.name,
         services=tuple(args.service) or None,
-        ports=parse_port_option(args.port),
+        ports=parse_port_option(args.port, catalog),
         startup_timeout_s=args.timeout,
         monitoring=MonitoringSettings(
             scrape_interval_s=args.scrape_interval,
@@ -167,7 +171,7 @@ def _up(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     if args.env == "kubernetes":
         return _k8s_rows(_kubernetes(args), args.json)
-    lab = DockerLab(LabSettings(name=args.name))
+    lab = DockerLab(subject_of(args).lab_settings(args.name))
     if not lab.is_up():
         if args.json:
             print(json.dumps({"lab": args.name, "up": False, "services": []}))
@@ -260,7 +264,7 @@ def _down(args: argparse.Namespace) -> int:
         removed_k8s = k8s.stop()
         print(f"lab {k8s.name!r} down: removed {', '.join(removed_k8s) or 'nothing'}")
         return 0
-    lab = DockerLab(LabSettings(name=args.name))
+    lab = DockerLab(subject_of(args).lab_settings(args.name))
     removed = lab.stop()
     if not removed:
         print(f"lab {args.name!r} is not up; nothing to remove")

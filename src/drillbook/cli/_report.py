@@ -65,6 +65,12 @@ def register(sub: Any) -> None:
     )
     trends.add_argument("--profile", default=None, help="only runs of this profile")
     trends.add_argument(
+        "--project",
+        default=None,
+        metavar="DIR",
+        help="only runs of this drill project (its drillbook.yaml names it); default: every run",
+    )
+    trends.add_argument(
         "--output",
         default=None,
         metavar="FILE",
@@ -101,6 +107,11 @@ def _trends(args: argparse.Namespace) -> int:
     history = read_history(path)
     if args.profile:
         history = [r for r in history if r.profile == args.profile]
+    if args.project:
+        from drillbook.project import load_project
+
+        name = load_project(args.project).name
+        history = [r for r in history if r.project == name]
     if not history:
         print(f"no runs in {path}" + (f" with profile {args.profile}" if args.profile else ""))
         return 0

@@ -49,9 +49,11 @@ Kubernetes lab, Python drills imported by module path, ``--project DIR`` on ever
 (``run``, ``list``, ``gameday``, ``runbook check``, ``lab``), and a second example project.
 """
 
+from drillbook.project._compose import read_compose
 from drillbook.project._convert import to_drill
 from drillbook.project._init import init_project
-from drillbook.project._load import PROJECT_FILE, load_project
+from drillbook.project._lab import lab_settings, project_drills
+from drillbook.project._load import BUILTIN, PROJECT_FILE, load_project
 from drillbook.project._model import (
     VERBS,
     DrillSpec,
@@ -63,6 +65,7 @@ from drillbook.project._model import (
 )
 
 __all__ = [
+    "BUILTIN",
     "PROJECT_FILE",
     "VERBS",
     "DrillSpec",
@@ -72,6 +75,9 @@ __all__ = [
     "RoleMap",
     "StepSpec",
     "init_project",
+    "lab_settings",
     "load_project",
+    "project_drills",
+    "read_compose",
     "to_drill",
 ]

@@ -34,9 +34,10 @@ def _action(step: StepSpec, roles: RoleMap) -> Callable[[DockerPlatform], object
 
 def _check(inv: InvariantSpec, roles: RoleMap) -> Callable[[DockerPlatform], Check]:
     if inv.kind == "sql":
+        database = roles.service(inv.service or "postgres")
 
         def sql(p: DockerPlatform) -> Check:
-            rows = p.sql(inv.sql)
+            rows = p.sql(inv.sql, service=database)
             return Check(
                 not rows, f"{len(rows)} row(s)" + (f", first: {rows[0]!r}" if rows else "")
             )
@@ -56,7 +57,10 @@ def to_drill(spec: DrillSpec, project: Project) -> Drill:
     slice: a Python drill (imported by module path), a ``kubectl:`` step (the Kubernetes
     lab) and a step still ``todo``."""
     if spec.python:
-        raise ConfigError(f"{spec.source}: Python drill {spec.python}: not imported yet")
+        raise ConfigError(
+            f"{spec.source}: {spec.python} is a Python drill: drillbook.project.project_drills "
+            "imports it"
+        )
     if not spec.fault:
         raise ConfigError(f"{spec.source}: drill {spec.name!r}: its fault is still a TODO")
     roles = project.roles

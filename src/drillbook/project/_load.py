@@ -9,15 +9,34 @@ from pathlib import Path
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from drillbook._yaml import NUMBERS, Reader, compose_documents, compose_text, kind, line_of
+from drillbook.environments._spec import ServiceSpec
 from drillbook.errors import ConfigError
+from drillbook.project._compose import read_compose
 from drillbook.project._drillfile import load_drill
 from drillbook.project._model import DrillSpec, HealthSpec, LabSource, Project, RoleMap
 from drillbook.project._parts import Context
 from drillbook.runbook import Runbook, load_runbook
 
-__all__ = ["PROJECT_FILE", "compose_services", "load_project", "read_yaml"]
+__all__ = ["BUILTIN", "PROJECT_FILE", "compose_services", "load_project", "read_yaml"]
 
 PROJECT_FILE = "drillbook.yaml"
+#: the reference stack shipped with drillbook, as a project's lab (``lab: {builtin: ...}``)
+BUILTIN = "trading-bot"
+#: its services by the runbook's names (environments/services declares them)
+BUILTIN_SERVICES = (
+    "postgres",
+    "redis",
+    "rabbitmq",
+    "exchange",
+    "backend",
+    "frontend",
+    "backup",
+    "prometheus",
+    "alertmanager",
+    "responder",
+    "postgres-exporter",
+    "redis-exporter",
+)
 _PYTHON = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob")
 
@@ -87,8 +106,21 @@ def load_project(directory: str | Path) -> Project:
         if any(d.name == spec.name for d in drills):
             reader.fail(item, f"drills[{i}]", f"drill {spec.name!r} given twice")
         drills.append(spec)
+    services: tuple[ServiceSpec, ...] = ()
+    if lab.compose is not None:
+        services = read_compose(lab.compose, root, project=name, secrets=secrets, health=health)
     return Project(
-        name, root, runbook, lab, roles, tuple(drills), health, secrets, rules, tuple(context.todos)
+        name,
+        root,
+        runbook,
+        lab,
+        roles,
+        tuple(drills),
+        health,
+        secrets,
+        rules,
+        tuple(context.todos),
+        services,
     )
 
 
@@ -108,9 +140,18 @@ def _runbook(proj: _Project, node: Node) -> Runbook:
 
 def _lab(proj: _Project, node: Node) -> LabSource:
     reader = proj.reader
-    fields = reader.mapping(node, "lab", (), ("compose", "manifests", "context"))
+    fields = reader.mapping(node, "lab", (), ("compose", "manifests", "context", "builtin"))
+    if "builtin" in fields:
+        value = reader.text(fields["builtin"][1], "lab.builtin")
+        if value != BUILTIN:
+            reader.fail(fields["builtin"][1], "lab.builtin", f"expected {BUILTIN!r}, got {value!r}")
+        if len(fields) > 1:
+            reader.fail(node, "lab", "builtin: is the whole lab: no compose: or manifests: with it")
+        return LabSource(builtin=value, services=BUILTIN_SERVICES)
     if "compose" not in fields and "manifests" not in fields:
-        reader.fail(node, "lab", "expected compose: FILE and/or manifests: [FILE, ...]")
+        reader.fail(
+            node, "lab", "expected compose: FILE and/or manifests: [FILE, ...] (or builtin:)"
+        )
     compose, services = None, []
     if "compose" in fields:
         compose = proj.file(fields["compose"][1], "lab.compose", "Compose file")
@@ -273,8 +314,13 @@ def _secrets(
 def _drill_entry(proj: _Project, node: Node, where: str, context: Context) -> DrillSpec:
     reader = proj.reader
     if isinstance(node, MappingNode):
-        fields = reader.mapping(node, where, ("python",), ("name",))
+        fields = reader.mapping(node, where, ("python",), ("name", "env"))
         ref = reader.text(fields["python"][1], f"{where}.python")
+        env = reader.text(fields["env"][1], f"{where}.env") if "env" in fields else "docker"
+        if env not in ("docker", "kubernetes"):
+            reader.fail(
+                fields["env"][1], f"{where}.env", f"expected docker or kubernetes, got {env!r}"
+            )
         if not _PYTHON.match(ref):
             reader.fail(
                 fields["python"][1],
@@ -282,7 +328,7 @@ def _drill_entry(proj: _Project, node: Node, where: str, context: Context) -> Dr
                 f"expected module.path:function, got {ref!r}",
             )
         name = reader.text(fields["name"][1], f"{where}.name") if "name" in fields else ref
-        return DrillSpec(name, f"{reader.path}:{line_of(node)}", python=ref)
+        return DrillSpec(name, f"{reader.path}:{line_of(node)}", python=ref, env=env)
     if isinstance(node, SequenceNode) or not isinstance(node, ScalarNode):
         reader.fail(
             node, where, f"expected a drill file or python: module:function, got {kind(node)}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from drillbook.environments._spec import ServiceSpec
 from drillbook.runbook import Runbook
 from drillbook.sla import Budget
 
@@ -24,6 +25,7 @@ __all__ = [
 #: the runbook verbs of the Docker platform (``DockerPlatform``) a step may be bound to
 VERBS = (
     "restart",
+    "start",
     "scale",
     "set_env",
     "patch_resources",
@@ -46,10 +48,11 @@ class LabSource:
     manifests: tuple[Path, ...] = ()
     context: str | None = None
     services: tuple[str, ...] = ()  # Compose services, then manifest workloads
+    builtin: str = ""  # "trading-bot": drillbook's reference stack (the shipped example)
 
     @property
-    def kinds(self) -> tuple[Literal["compose", "manifests"], ...]:
-        found: list[Literal["compose", "manifests"]] = []
+    def kinds(self) -> tuple[str, ...]:
+        found: list[str] = [f"builtin {self.builtin}"] if self.builtin else []
         if self.compose is not None:
             found.append("compose")
         if self.manifests:
@@ -120,6 +123,7 @@ class DrillSpec:
     invariants: tuple[InvariantSpec, ...] = ()
     description: str = ""
     python: str = ""  # module:function for a Python drill
+    env: str = "docker"  # the lab backend a Python drill entry is for
 
     @property
     def planned(self) -> bool:
@@ -138,6 +142,7 @@ class Project:
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # env -> services
     alert_rules: Path | None = None
     todos: tuple[str, ...] = ()  # FILE:LINE: field: TODO ..., each left to do
+    services: tuple[ServiceSpec, ...] = ()  # the Compose file's services, as the lab runs them
 
     def summary(self) -> str:
         lab = " + ".join(self.lab.kinds)

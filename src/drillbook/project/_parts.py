@@ -192,7 +192,7 @@ def _check_verb(f: FileChecks, node: Node, where: str, verb: str, params: dict[s
 
 def invariant(f: FileChecks, node: Node, where: str) -> InvariantSpec:
     reader = f.reader
-    fields = reader.mapping(node, where, (), ("name", "sql", "http"))
+    fields = reader.mapping(node, where, (), ("name", "sql", "database", "http"))
     if ("sql" in fields) == ("http" in fields):
         reader.fail(
             node,
@@ -204,7 +204,12 @@ def invariant(f: FileChecks, node: Node, where: str) -> InvariantSpec:
     if "sql" in fields:
         sql = reader.text(fields["sql"][1], f"{where}.sql")
         name = reader.text(fields["name"][1], f"{where}.name") if "name" in fields else sql
-        return InvariantSpec(name, "sql", sql=sql, line=line)
+        database = (  # the PostgreSQL service: the runbook's postgres role unless named
+            f.service(fields["database"][1], f"{where}.database") if "database" in fields else ""
+        )
+        return InvariantSpec(name, "sql", sql=sql, service=database, line=line)
+    if "database" in fields:
+        reader.fail(fields["database"][0], f"{where}.database", "database: goes with sql:")
     at = f"{where}.http"
     http = reader.mapping(fields["http"][1], at, ("service", "port"), ("path", "expect"))
     service = f.service(http["service"][1], f"{at}.service")

@@ -52,6 +52,7 @@ class RunRecord:
     env: str = ""
     commit: str | None = None
     drills: tuple[DrillRecord, ...] = ()
+    project: str = ""  # the drill project's name ("" for drillbook's reference stack)
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -82,6 +83,7 @@ def record_of(journal: Mapping[str, Any], env: str = "", commit: str | None = No
         env=env,
         commit=commit,
         drills=tuple(drills),
+        project=str(journal.get("project", "")),
     )
 
 
@@ -153,6 +155,7 @@ def read_history(path: Path) -> list[RunRecord]:
                 env=str(data.get("env", "")),
                 commit=data.get("commit") if isinstance(data.get("commit"), str) else None,
                 drills=tuple(_drill(d, f"{where} drills[{i}]") for i, d in enumerate(drills)),
+                project=str(data.get("project", "")),
             )
         )
     return runs

@@ -1,0 +1,84 @@
+"""A loaded project as what the commands run: its Docker lab's settings and its drills."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from drillbook.drills import Drill
+from drillbook.environments.docker import LabSettings
+from drillbook.errors import ConfigError
+from drillbook.project._convert import to_drill
+from drillbook.project._model import DrillSpec, Project
+
+__all__ = ["lab_settings", "project_drills"]
+
+
+def lab_settings(project: Project, name: str = "drillbook", **settings: Any) -> LabSettings:
+    """The Docker lab of ``project``: its Compose file's services under lab ``name`` (bind
+    mounts and build contexts relative to the Compose file), or the reference stack for
+    ``lab: {builtin: trading-bot}``. ConfigError for a project whose lab is manifests only."""
+    if project.lab.builtin:
+        return LabSettings(name=name, **settings)
+    if project.lab.compose is None:
+        raise ConfigError(
+            f"{project.root}/drillbook.yaml: lab: project {project.name!r} has Kubernetes "
+            "manifests and no Compose file, so it has no Docker lab",
+            hint="add lab.compose: FILE, or run it on Kubernetes (--env kubernetes)",
+        )
+    return LabSettings(
+        name=name,
+        catalog=project.services,
+        project_root=project.lab.compose.parent,
+        **settings,
+    )
+
+
+def project_drills(project: Project, env: str = "docker") -> list[Drill]:
+    """Every drill of ``project`` for the ``env`` backend, in file order: data drills as
+    :func:`to_drill` builds them (Docker only for now), Python drills imported by
+    ``module:function`` (the project directory first on the import path) and called with the
+    project's runbook; the function returns one Drill or several."""
+    drills: list[Drill] = []
+    for spec in project.drills:
+        if spec.python:
+            if spec.env == env:
+                drills += _python_drills(spec, project)
+        elif env == "docker":
+            drills.append(to_drill(spec, project))
+    names = [d.name for d in drills]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            f"{project.root}/drillbook.yaml: drills: the name(s) {', '.join(twice)} come "
+            "from more than one entry",
+            hint="each drill needs its own name (a data drill's name:, a Python drill's Drill)",
+        )
+    return drills
+
+
+def _python_drills(spec: DrillSpec, project: Project) -> list[Drill]:
+    module_name, _, function = spec.python.partition(":")
+    root = str(project.root.resolve())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # an ImportError or an error in the user's module
+        raise ConfigError(
+            f"{spec.source}: python: cannot import {module_name}: {type(exc).__name__}: {exc}",
+            hint=f"a module under {project.root} or installed in drillbook's environment",
+        ) from None
+    factory = getattr(module, function, None)
+    if not callable(factory):
+        raise ConfigError(f"{spec.source}: python: {module_name} has no function {function!r}")
+    made = factory(project.runbook)
+    found = [made] if isinstance(made, Drill) else list(made) if isinstance(made, Iterable) else []
+    if not found or not all(isinstance(d, Drill) for d in found):
+        raise ConfigError(
+            f"{spec.source}: python: {spec.python}(runbook) returned {type(made).__name__}; "
+            "expected a drillbook.drills.Drill or a list of them"
+        )
+    return found
