@@ -84,3 +84,42 @@ def test_drills_run_through_the_plugin_and_report(pytester: pytest.Pytester) -> 
         ] == []
     finally:
         client.close()
+
+
+PROJECT_TESTS = """
+def test_each_drill_of_the_project(drill, project_drill, drill_project):
+    assert drill_project.name == "notes"
+    drill(project_drill)
+"""
+
+
+@pytest.mark.docker
+def test_a_projects_drills_run_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """--drill-project: the lab fixture starts the project's lab (its Compose file), and a test
+    taking project_drill runs once per drill of the project, each named by its drill."""
+    from pathlib import Path
+
+    notes = Path(__file__).resolve().parents[1] / "examples" / "notes"
+    pytester.makepyfile(test_project=PROJECT_TESTS)
+    result = pytester.runpytest_subprocess(
+        "--drill-project",
+        str(notes),
+        "--drill-lab-name",
+        "pytester-project-lab",
+        "-v",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        ["*test_each_drill_of_the_project?api-killed? PASSED*", "*?data-consistency? PASSED*"]
+    )
+    client = docker_client()
+    try:
+        assert [
+            r
+            for r in list_resources(client)
+            if r.labels.get("drillbook.lab") == "pytester-project-lab"
+        ] == []
+    finally:
+        client.close()

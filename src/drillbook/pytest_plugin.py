@@ -2,8 +2,10 @@
 
 Options: ``--drill-env`` (docker), ``--drill-profile`` (ci, nightly, gameday),
 ``--drill-report DIR`` (journal, Allure results and JUnit XML under DIR/<run-id>/),
-``--drill-lab-name``. Fixtures: ``lab`` (the session's lab, started on first use and always
-removed at the end, also when interrupted), ``detection`` (its alert pipeline:
+``--drill-lab-name``, ``--drill-project DIR`` (a drill project: the ``lab`` fixture starts its
+lab, and a test taking ``project_drill`` runs once per drill of it).
+Fixtures: ``lab`` (the session's lab, started on first use and
+always removed at the end, also when interrupted), ``detection`` (its alert pipeline:
 ``wait_for_alert``, the alert history, detection bounds) and ``drill`` (runs a
 :class:`Drill` through the runner with the chosen profile and reporters, and fails the test on
 a breach). Marker:
@@ -25,10 +27,11 @@ if TYPE_CHECKING:
     from drillbook.environments.docker import DockerLab
     from drillbook.sla import DrillResult
 
-__all__ = ["detection", "drill", "lab"]
+__all__ = ["detection", "drill", "drill_project", "lab"]
 
 _RESULTS = pytest.StashKey[list[Any]]()
 _HANDLERS = pytest.StashKey[list[Any]]()
+_PROJECT = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +55,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="DIR",
         help="write DIR/<run-id>/journal.json, allure-results/ and junit.xml",
+    )
+    group.addoption(
+        "--drill-project",
+        default=None,
+        metavar="DIR",
+        help="a drill project (DIR/drillbook.yaml): the lab fixture starts its lab, and a "
+        "test taking project_drill runs once per drill of it (default: the reference stack)",
     )
     group.addoption(
         "--drill-lab-name",
@@ -102,12 +112,52 @@ def lab(request: pytest.FixtureRequest) -> Iterator[DockerLab]:
     from drillbook.environments.docker import DockerLab, LabSettings
 
     name = request.config.getoption("--drill-lab-name") or f"pytest-{os.getpid()}"
-    env = DockerLab(LabSettings(name=name))
+    project = _project(request.config)
+    if project is not None:
+        from drillbook.project import lab_settings
+
+        env = DockerLab(lab_settings(project, name))
+    else:
+        env = DockerLab(LabSettings(name=name))
     env.start()
     try:
         yield env
     finally:
         env.stop()
+
+
+def _project(config: pytest.Config) -> Any:
+    """The --drill-project loaded once per session (a ConfigError names its file and line)."""
+    directory = config.getoption("--drill-project", default=None)
+    if not directory:
+        return None
+    cached = config.stash.get(_PROJECT, None)
+    if cached is None:
+        from drillbook.project import load_project
+
+        cached = load_project(directory)
+        config.stash[_PROJECT] = cached
+    return cached
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking ``project_drill`` runs once per drill of --drill-project."""
+    if "project_drill" not in metafunc.fixturenames:
+        return
+    project = _project(metafunc.config)
+    if project is None:
+        metafunc.parametrize("project_drill", [], ids=[])
+        return
+    from drillbook.project import project_drills
+
+    drills = project_drills(project, str(metafunc.config.getoption("--drill-env")))
+    metafunc.parametrize("project_drill", drills, ids=[d.name for d in drills])
+
+
+@pytest.fixture(scope="session")
+def drill_project(request: pytest.FixtureRequest) -> Any:
+    """The --drill-project (a :class:`drillbook.project.Project`), or None."""
+    return _project(request.config)
 
 
 @pytest.fixture(scope="session")
