@@ -74,11 +74,11 @@ _NO_EFFECT = (
     "platform",
     "pull_policy",
 )
-_TOP = ("services", "volumes", "networks", "name", "version")
+_TOP = ("volumes", "networks", "name", "version")
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _VAR = re.compile(
     r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
-    r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*)|(?P<bad>\{[^}]*\}?))"
+    r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*)|(?P<bad>\{[^}]*\}?)|(?P<lone>))"
 )
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s|us))+$")
 
@@ -171,7 +171,7 @@ class _Ctx:
         raw = self.scalar(node, where)
 
         def one(m: re.Match[str]) -> str:
-            if m["escaped"]:
+            if m["escaped"] or m["lone"] is not None:  # a literal $ ($$, or $ before no name)
                 return "$$" if secrets_ok else "$"
             if m["bad"] is not None:
                 self.reader.fail(node, where, f"malformed variable ${m['bad']}")
@@ -186,6 +186,13 @@ class _Ctx:
                     )
                 return "${" + var + "}"
             op, arg = m["op"], m["arg"] or ""
+            if "${" in arg:
+                self.reader.fail(
+                    node,
+                    where,
+                    f"a nested default (${{{var}{op}${{...}}}}) is not supported",
+                    hint="give one default value, or list the variable under secrets:",
+                )
             if op in (":?", "?"):
                 self.reader.fail(node, where, f"${{{var}}} is required: {arg or 'not set'}")
             if op is None:
@@ -199,10 +206,7 @@ class _Ctx:
                 )
             return arg.replace("$", "$$") if secrets_ok else arg
 
-        out = _VAR.sub(one, raw)
-        if secrets_ok:  # a $ left alone (not a variable) is literal for string.Template too
-            out = re.sub(r"\$(?![${A-Za-z_])", "$$", out)
-        return out
+        return _VAR.sub(one, raw)
 
     def argv(self, node: Node, where: str) -> tuple[str, ...]:
         if isinstance(node, SequenceNode):
@@ -249,7 +253,7 @@ class _Ctx:
             if field not in known:
                 self.reader.fail(
                     key,
-                    f"{where}.{field}",
+                    f"{where}.{field}" if field is not None else f"{where} ({kind(key)} as a key)",
                     "not supported by the Docker lab",
                     hint=f"read: {', '.join(_READ)}; accepted without effect: "
                     f"{', '.join(_NO_EFFECT)}",
@@ -295,18 +299,18 @@ class _Ctx:
             health=health,
             depends_on=depends,
             cap_add=tuple(
-                self.scalar(n, f"{where}.cap_add[{i}]")
+                self.interpolate(n, f"{where}.cap_add[{i}]")
                 for i, n in enumerate(self.reader.items(f["cap_add"][1], f"{where}.cap_add"))
             )
             if "cap_add" in f
             else (),
-            mem_limit=self.scalar(f["mem_limit"][1], f"{where}.mem_limit")
+            mem_limit=self.interpolate(f["mem_limit"][1], f"{where}.mem_limit")
             if "mem_limit" in f
             else None,
-            working_dir=self.scalar(f["working_dir"][1], f"{where}.working_dir")
+            working_dir=self.interpolate(f["working_dir"][1], f"{where}.working_dir")
             if "working_dir" in f
             else "",
-            user=self.scalar(f["user"][1], f"{where}.user") if "user" in f else "",
+            user=self.interpolate(f["user"][1], f"{where}.user") if "user" in f else "",
         )
 
     def build(self, node: Node, where: str) -> str:
@@ -346,9 +350,13 @@ class _Ctx:
         env: dict[str, str] = {}
         for i, item in enumerate(items):
             here = f"{where}[{i}]" if isinstance(node, SequenceNode) else where
-            rel = self.relative(item, here, self.scalar(item, here), "env_file")
+            rel = self.relative(item, here, self.interpolate(item, here), "env_file")
             file = self.path.parent / rel
-            for n, raw_line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                lines = file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                self.reader.fail(item, here, f"cannot read the env_file {rel!r}: {exc}")
+            for n, raw_line in enumerate(lines, 1):
                 line = raw_line.strip()
                 if not line or line.startswith("#"):
                     continue
@@ -378,9 +386,9 @@ class _Ctx:
                 self.reader.fail(
                     p["protocol"][1], f"{where}.protocol", "the lab publishes tcp only"
                 )
-            raw = self.scalar(p["target"][1], f"{where}.target")
+            raw = self.interpolate(p["target"][1], f"{where}.target")
         else:
-            raw = self.scalar(node, where).rsplit(":", 1)[-1]
+            raw = self.interpolate(node, where).rsplit(":", 1)[-1]
         text, _, proto = raw.partition("/")
         if proto and proto != "tcp":
             self.reader.fail(node, where, f"the lab publishes tcp ports only, got {proto!r}")
@@ -404,11 +412,11 @@ class _Ctx:
                     self.reader, item, here, ("target",), ("type", "source", "read_only", "volume")
                 )
                 vtype = self.scalar(v["type"][1], f"{here}.type") if "type" in v else "volume"
-                source = self.scalar(v["source"][1], f"{here}.source") if "source" in v else ""
-                target = self.scalar(v["target"][1], f"{here}.target")
+                source = self.interpolate(v["source"][1], f"{here}.source") if "source" in v else ""
+                target = self.interpolate(v["target"][1], f"{here}.target")
                 ro = "read_only" in v and self.scalar(v["read_only"][1], here).lower() == "true"
             else:
-                parts = self.scalar(item, here).split(":")
+                parts = self.interpolate(item, here).split(":")
                 if len(parts) == 1:
                     self.reader.fail(item, here, "an anonymous volume: give it a name (NAME:/path)")
                 source, target = parts[0], parts[1]
@@ -524,6 +532,10 @@ class _Ctx:
             return HealthCheck(by_recipe[recipe], ports[0].name)  # type: ignore[arg-type]
         if ports:
             return HealthCheck("tcp", ports[0].name)
+        # unpublished: the recipe's own client inside the container
+        inside = {"postgres": ("pg_isready", "-q"), "redis": ("redis-cli", "ping")}
+        if recipe in inside:
+            return HealthCheck("command", "", command=inside[recipe])
         return None
 
     def url(
