@@ -42,11 +42,9 @@ def test_a_project_made_by_init_runs_and_writes_the_report(
     config = project / "drillbook.yaml"
     text = config.read_text()
     text = re.sub(r"  - drills/(?!notesapidown).*\n", "", text)
-    config.write_text(
-        text
-        + "secrets:\n  NOTES_DB_PASSWORD: [db]\n"
-        + "health:\n  api: {http: /health, port: 8080}\n"  # ready is /health, not a port
-    )
+    # init listed the Compose file's variable as a generated secret; health is a hand edit
+    assert "secrets:\n  NOTES_DB_PASSWORD: [api, db]\n" in text
+    config.write_text(text + "health:\n  api: {http: /health, port: 8080}\n")
     drill = project / "drills" / "notesapidown.yaml"
     text = drill.read_text()
     text = text.replace('fault: "TODO the fault to inject (a name of drillbook.faults.FAULTS)"',
@@ -106,4 +104,15 @@ def test_the_sabotaged_example_fails_naming_phase_budget_and_line(
     ), err[-3000:]
     assert "runbook.md:58" in err
     assert "residue: none" in out
+    assert _left(lab) == []
+
+
+def test_runbook_check_runs_the_projects_sql_on_its_lab(capsys: pytest.CaptureFixture[str]) -> None:
+    lab = "drillbook-project-rbcheck-test"
+    code = main(["runbook", "check", "--project", str(NOTES), "--name", lab])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err[-2000:]
+    assert "note: SQL executed on PostgreSQL 15" in out
+    assert "(the lab's database notes)" in out
+    assert "0 finding(s)" in out
     assert _left(lab) == []

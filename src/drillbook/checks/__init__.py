@@ -8,6 +8,7 @@ written; a baseline of accepted findings so CI fails only on new ones.
 
 from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
+from drillbook.checks._project import run_project_check
 from drillbook.checks._run import (
     ENVS,
     CheckOptions,
@@ -33,4 +34,5 @@ __all__ = [
     "offline_checks",
     "render",
     "run_check",
+    "run_project_check",
 ]

@@ -19,6 +19,8 @@ from drillbook.runbook import Runbook
 __all__ = ["DrillRef", "check_coverage", "drill_refs", "rule_names"]
 
 _SOURCE = re.compile(r"^[^:]+:(\d+) (.*)$")
+# a project's drill file tightening a runbook time cites both: the runbook's line is inside
+_TIGHTENED = re.compile(r"\(runbook [\d.]+s: [^:]+:(\d+) (.*)\)")
 
 
 def _norm(text: str) -> str:
@@ -75,7 +77,9 @@ def _covered(path: tuple[str, ...], drills: list[DrillRef]) -> bool:
     return False
 
 
-def _budgets(doc: RunbookDoc, drill: DrillRef, runbook: Runbook) -> list[Finding]:
+def _budgets(
+    doc: RunbookDoc, drill: DrillRef, runbook: Runbook, tightened_ok: bool = False
+) -> list[Finding]:
     out: list[Finding] = []
     alert = runbook.alert(drill.alert)
     expected = {b.measure: (b.seconds, b.source) for b in budgets_for(runbook, drill.alert)}
@@ -88,7 +92,8 @@ def _budgets(doc: RunbookDoc, drill: DrillRef, runbook: Runbook) -> list[Finding
             if measure == "time_to_respond"
             else (alert.restore_budget.line if alert.restore_budget else alert.line)
         )
-        if want is None or want[0] != seconds:
+        tighter = tightened_ok and want is not None and seconds < want[0]
+        if (want is None or want[0] != seconds) and not tighter:
             said = f"{want[0]:g}s ({want[1]})" if want else "no such time"
             out.append(
                 doc.at(
@@ -122,7 +127,7 @@ def _heading_line(doc: RunbookDoc, names: set[str]) -> int:
 
 def _borrowed(doc: RunbookDoc, reference: RunbookDoc, drill: DrillRef) -> Finding | None:
     for _measure, _seconds, source in drill.budgets:
-        match = _SOURCE.match(source)
+        match = _TIGHTENED.search(source) or _SOURCE.match(source)
         if match is None:
             continue
         cited = reference.section(int(match.group(1)))
@@ -156,10 +161,14 @@ def check_coverage(
     drills: list[DrillRef],
     rules: list[str],
     experiments: set[str] | None = None,
+    *,
+    tightened_ok: bool = False,
 ) -> list[Finding]:
     """``drills`` as shipped (budgets read from ``reference``, the project's runbook) against
     the runbook under check; ``rules`` the alert rules' names; ``experiments`` the names of
-    the Chaos Toolkit experiments (``experiments/*.yaml``) that automate the Docker drills."""
+    the Chaos Toolkit experiments (``experiments/*.yaml``) that automate the Docker drills.
+    ``tightened_ok``: a drill may assert less than the runbook's time (a project's drill file
+    tightens by design); asserting more, or a time the runbook no longer states, is a finding."""
     out: list[Finding] = []
     for drill in drills:
         if experiments is not None and drill.tier == "docker" and drill.name not in experiments:
@@ -238,7 +247,7 @@ def check_coverage(
                 )
             )
         elif drill.alert in alerts:
-            out += _budgets(doc, drill, runbook)
+            out += _budgets(doc, drill, runbook, tightened_ok)
         else:
             borrowed = _borrowed(doc, reference, drill)
             if borrowed is not None:

@@ -77,6 +77,7 @@ class SqlCheck:
     dsn: str
     exec: Exec
     database: str = "trading_bot"
+    user: str = "postgres"  # the database role psql and pg_dump connect as in the container
 
     def run(self, doc: RunbookDoc) -> tuple[list[Finding], list[str]]:
         import psycopg
@@ -126,7 +127,7 @@ class SqlCheck:
             except psycopg.errors.ObjectInUse:
                 pass  # someone connected meanwhile
         conn.execute(f'CREATE DATABASE "{name}"')
-        dump = f"pg_dump -U postgres {self.database} | psql -q -U postgres {name}"
+        dump = f"pg_dump -U {self.user} {self.database} | psql -q -U {self.user} {name}"
         code, out = self.exec(["sh", "-c", dump])
         if code != 0:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -252,7 +253,7 @@ class SqlCheck:
     def _meta(
         self, doc: RunbookDoc, command: Command, statement: SqlStatement, sql: str
     ) -> list[Finding]:
-        code, out = self.exec(["psql", "-U", "postgres", "-d", self.database, "-c", sql])
+        code, out = self.exec(["psql", "-U", self.user, "-d", self.database, "-c", sql])
         if code == 0 and "ERROR" not in out and "Did not find any" not in out:
             return []
         return [

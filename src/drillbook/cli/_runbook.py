@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from drillbook.checks import ENVS, FORMATS, Baseline, CheckOptions, render, run_check
+from drillbook.checks import (
+    ENVS,
+    FORMATS,
+    Baseline,
+    CheckOptions,
+    render,
+    run_check,
+    run_project_check,
+)
 from drillbook.drills import default_runbook
 from drillbook.drills._budgets import DEFAULT_RUNBOOK
 from drillbook.errors import ConfigError
@@ -67,6 +75,9 @@ def register(sub: Any) -> None:
     )
     check.add_argument("--kubeconfig", default=None, help="with --env kubernetes")
     check.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
+    from drillbook.cli._subject import add_project_option
+
+    add_project_option(check)
     check.set_defaults(handler=_check)
 
 
@@ -83,15 +94,55 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_report(args: argparse.Namespace, baseline: Baseline | None) -> Any:
+    """The check of a drill project's runbook (``--project``, or ./drillbook.yaml), or None
+    for the reference stack."""
+    from drillbook.cli._subject import subject_of
+    from drillbook.environments import LabLock
+    from drillbook.environments.docker import DockerLab, existing_lab
+
+    subject = subject_of(args, runbook_arg="file")
+    project = subject.project
+    if project is None or project.lab.builtin:
+        return None
+    say = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
+    drills = subject.drills("docker")
+    common = {"env": args.env, "rules": project.alert_rules, "roles": project.roles.roles}
+    if args.env != "docker":
+        return run_project_check(Path(project.runbook.source), drills, baseline=baseline, **common)
+    if args.lab:
+        with LabLock(args.lab).held():
+            lab = existing_lab(args.lab, settings=subject.lab_settings(args.lab))
+            return run_project_check(
+                Path(project.runbook.source), drills, lab=lab, baseline=baseline, say=say, **common
+            )
+    lab = DockerLab(subject.lab_settings(args.name))
+    with LabLock(args.name).held():
+        try:
+            lab.start(on_event=say)
+            return run_project_check(
+                Path(project.runbook.source), drills, lab=lab, baseline=baseline, say=say, **common
+            )
+        finally:
+            lab.stop()
+
+
 def _check(args: argparse.Namespace) -> int:
+    baseline = Baseline.load(Path(args.baseline)) if args.baseline else None
+    report = _project_report(args, baseline)
+    if report is not None:
+        return _finish(args, report, baseline)
     path = Path(args.file) if args.file else DEFAULT_RUNBOOK
     if not path.is_file():
         raise ConfigError(f"runbook {path}: no such file")
-    baseline = Baseline.load(Path(args.baseline)) if args.baseline else None
     with contextlib.suppress(ValueError):  # shown as the user would type it
         path = path.resolve().relative_to(Path.cwd())
     options = CheckOptions(path, args.env, args.name, args.kubeconfig, args.context, lab=args.lab)
     report = run_check(options, baseline, say=lambda msg: print(f"  {msg}", file=sys.stderr))
+    return _finish(args, report, baseline)
+
+
+def _finish(args: argparse.Namespace, report: Any, baseline: Baseline | None) -> int:
     text = render(report, args.format)
     if args.output:
         Path(args.output).write_text(text + "\n")

@@ -184,6 +184,11 @@ def init_project(
         "lab:",
         f"  compose: {_q(rel(compose_path))}",
     ]
+    generated = _secret_variables(compose_path)
+    if generated:
+        lines.append("# the Compose file's variables without a default: generated per lab run")
+        lines.append("secrets:")
+        lines += [f"  {var}: [{', '.join(users)}]" for var, users in generated.items()]
     unmatched = [r for r in roles if r not in known]
     if unmatched:
         lines.append(
@@ -201,6 +206,29 @@ def init_project(
         lines.append(f"  - drills/{name}.yaml")
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written
+
+
+_VARIABLE = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _secret_variables(compose: Path) -> dict[str, list[str]]:
+    """Each ``${VAR}`` of the Compose file that has no default, with the services naming it:
+    drillbook reads no shell environment, so these become generated secrets."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(compose.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}  # check-project reports the file's own error with its line
+    services = data.get("services") if isinstance(data, dict) else None
+    found: dict[str, list[str]] = {}
+    for name, body in (services or {}).items():
+        for match in _VARIABLE.finditer(json.dumps(body)):
+            var = match.group(1) or match.group(2)
+            users = found.setdefault(var, [])
+            if str(name) not in users:
+                users.append(str(name))
+    return found
 
 
 def _unique(taken: dict[str, str], name: str) -> str:
