@@ -99,3 +99,11 @@ def test_runbook_beside_a_project_and_kubernetes_are_refused(
     code, _, err = _run(["run", "--project", str(NOTES), "--env", "kubernetes"], capsys)
     assert code == 2
     assert "a project's drills run on its Docker lab" in err
+
+
+def test_schedules_say_they_check_the_reference_stack_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _run(["schedules", "run", "--project", str(NOTES)], capsys)
+    assert (code, out) == (2, "")
+    assert "fault schedules check the reference stack's trading invariants" in err

@@ -8,7 +8,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from drillbook.cli._subject import add_project_option, subject_of
 from drillbook.environments.docker import DockerLab, LabSettings
+from drillbook.errors import ConfigError
 from drillbook.schedules import (
     PROFILES,
     Schedule,
@@ -34,6 +36,7 @@ def register(sub: Any) -> None:
     replay.add_argument("file", metavar="FILE", help="a schedule JSON (reports/schedules/*.json)")
     replay.add_argument("--name", default=None, help="lab name (default replay-<random>)")
     replay.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    add_project_option(replay)
     replay.set_defaults(handler=_replay)
 
     sch = sub.add_parser("schedules", help="Hypothesis-generated fault schedules on a lab")
@@ -43,7 +46,22 @@ def register(sub: Any) -> None:
     run.add_argument("--name", default=None, help="lab name (default schedules-<random>)")
     run.add_argument("--report", default="reports/schedules", metavar="DIR")
     run.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default random)")
+    add_project_option(run)
     run.set_defaults(handler=_run)
+
+
+def _reference_stack_only(args: argparse.Namespace) -> None:
+    """Fault schedules check the trading bot's own invariants (the ledger against the
+    exchange's fills, no order twice): a project's lab has none of them yet."""
+    subject = subject_of(args)
+    if not subject.builtin:
+        raise ConfigError(
+            f"drillbook {args.command} with {subject.label}: fault schedules check the "
+            "reference stack's trading invariants (ledger vs the exchange's fills), which a "
+            "project does not declare yet",
+            hint="drill the project with `drillbook run --project DIR` (its invariants: sql:, "
+            "http: in the drill files); schedules run on the reference stack",
+        )
 
 
 def _lab(name: str | None, prefix: str) -> DockerLab:
@@ -62,6 +80,7 @@ def _say(msg: str) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    _reference_stack_only(args)
     schedule = load_schedule(Path(args.file))  # a bad file fails before any lab starts
     lab = _lab(args.name, "replay")
     print(f"replay {args.file}: {schedule.describe()} on lab {lab.name!r}", file=sys.stderr)
@@ -84,6 +103,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from hypothesis import given, seed, settings
 
+    _reference_stack_only(args)
     profile = profile_for(args.profile)
     lab = _lab(args.name, "schedules")
     last: dict[str, Any] = {}
