@@ -40,13 +40,16 @@ From files to the engine: :func:`to_drill` turns a ``DrillSpec`` into the existi
 :class:`drillbook.drills.Drill` (fault and probes built by their registries, every service name
 through the ``RoleMap``, verb and ``run:`` steps as :class:`drillbook.drills.Step` calls on
 ``DockerPlatform``, ``sql:``/``http:`` as :class:`drillbook.drills.Invariant`, budgets as
-:class:`drillbook.sla.Budget` citing their lines). It stops there: the Docker lab still knows
-only drillbook's own service catalogue, so such a Drill runs only where the names coincide.
+:class:`drillbook.sla.Budget` citing their lines); :func:`project_drills` adds the Python drills
+(``module:function``, imported with the project directory on the path). The lab:
+:func:`read_compose` (``_compose.py``) reads the Compose file into the Docker lab's
+``ServiceSpec`` values and :func:`lab_settings` gives the ``LabSettings`` of a ``DockerLab``
+running them (``lab: {builtin: trading-bot}``: the reference stack). The CLI's
+``--project DIR`` (``drillbook.cli._subject``) and the pytest plugin's ``--drill-project`` go
+through these two functions only.
 
-The next slice adds: a Compose-file lab backend (a ``DockerLab`` built from ``LabSource``: its
-services, ``health``, generated ``secrets``), then ``kubectl:`` steps and manifests on the
-Kubernetes lab, Python drills imported by module path, ``--project DIR`` on every command
-(``run``, ``list``, ``gameday``, ``runbook check``, ``lab``), and a second example project.
+Not yet: manifests as a lab and ``kubectl:`` steps at run time (refused with their line),
+a project's alert rules run by a Prometheus in its lab.
 """
 
 from drillbook.project._compose import read_compose
