@@ -21,7 +21,8 @@ from support.fake_drill import FakeLab, Service, breached_drill, interrupt, sign
 class FakeTier:
     """The lab of a run without a lab: the runner on fakes, probes only."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, subject: Any) -> None:
+        self.subject = subject
         self.name = str(args.name)
         self.stopped = False
 
@@ -63,7 +64,7 @@ def _run(
         breached_drill("svc-down-again", second),
     ]
     monkeypatch.setattr(_drills, "_Tier", FakeTier)
-    monkeypatch.setattr(_drills, "_catalog", lambda env, runbook: drills)
+    monkeypatch.setattr(_drills.Subject, "drills", lambda self, env: drills)
     report = tmp_path / "reports"
     code = main(["run", "--report", str(report), "--name", "abort-test"])
     [run_dir] = [p for p in report.iterdir() if p.is_dir()]
