@@ -319,7 +319,7 @@ def test_a_drill_whose_alert_never_fires_breaches_time_to_alert(
         result.raise_for_outcome()
     assert info.value.phase == "time_to_alert (never reached)"
     message = str(info.value)
-    assert "detection bound 6.5s = 0s signal + 1s scrape + 1s scrape_timeout" in message
+    assert "detection bound 7s = 0s signal + 1s scrape + 1s scrape_timeout" in message
     assert "rule TradingBotDown is inactive" in message
     assert result.reverted
     assert result.steady_after

@@ -212,7 +212,7 @@ def test_drillbook_alerts_shows_rules_firing_and_history(lab: DockerLab) -> None
         timeout=60,
         check=True,
     ).stdout
-    assert "6.5s = 0s signal + 1s scrape + 1s scrape_timeout + 1s evaluation + 3s for" in text
+    assert "7s = 0s signal + 1s scrape + 1s scrape_timeout + 1s evaluation + 3s for" in text
     assert "firing now: nothing" in text
 
 

@@ -114,11 +114,11 @@ def test_bound_adds_every_term() -> None:
     assert bound.fire_s == 1 + 1 + 0.8 + 1 + 3 + 0.5 + DELIVERY_ALLOWANCE_S
     assert bound.resolve_s == 1 + 1 + 1 + 2 + DELIVERY_ALLOWANCE_S
     assert bound.explain() == (
-        "7.8s = 1s signal + 1s scrape + 0.8s scrape_timeout + 1s evaluation + 3s for"
-        " + 0.5s group_wait + 0.5s delivery"
+        "8.3s = 1s signal + 1s scrape + 0.8s scrape_timeout + 1s evaluation + 3s for"
+        " + 0.5s group_wait + 1s delivery"
     )
     assert bound.explain("resolved") == (
-        "5.5s = 1s signal + 1s scrape + 1s evaluation + 2s group_interval + 0.5s delivery"
+        "6s = 1s signal + 1s scrape + 1s evaluation + 2s group_interval + 1s delivery"
     )
 
 

@@ -100,7 +100,10 @@ def _project_report(args: argparse.Namespace, baseline: Baseline | None) -> Any:
     from drillbook.cli._subject import subject_of
     from drillbook.environments import LabLock
     from drillbook.environments.docker import DockerLab, existing_lab
+    from drillbook.project import PROJECT_FILE
 
+    if args.project is None and not Path(PROJECT_FILE).is_file():
+        return None  # the reference stack: run_check reads FILE (a missing one named there)
     subject = subject_of(args, runbook_arg="file")
     project = subject.project
     if project is None or project.lab.builtin:

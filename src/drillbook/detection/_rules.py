@@ -36,7 +36,11 @@ __all__ = [
     "parse_duration",
 ]
 
-DELIVERY_ALLOWANCE_S = 0.5
+# Alertmanager's webhook to the responder and the wait's poll: 0.5 s held on an idle machine,
+# but the clean-clone CI run (3 labs at once on 2 cores) saw TradingBotDown firing in
+# Prometheus and not yet at the responder 0.6 s on; the allowance is the pipeline's, not
+# the runbook's (its budgets are untouched)
+DELIVERY_ALLOWANCE_S = 1.0
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
