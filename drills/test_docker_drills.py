@@ -73,7 +73,16 @@ def test_database_down(drill: object, name: str) -> None:
     ],
 )
 def test_sabotaged_remediation_breaches_the_recovery_budget(lab: DockerLab, name: str) -> None:
-    result = DrillRunner(lab, STRICT).run(sabotaged(name))
+    # HighCPUUsage needs the busy thread to get its CPU share, which three labs at once on two
+    # cores do not guarantee (its alert came late in 2 of 4 parallel clean-clone runs): this
+    # test judges the recovery, so that one drill runs on its probes; test_backend_cpu_pressure
+    # proves its alert
+    runner = (
+        DrillRunner(lab, STRICT, detection=None)
+        if name == "backend-cpu-pressure"
+        else DrillRunner(lab, STRICT)
+    )
+    result = runner.run(sabotaged(name))
     with pytest.raises(SLABreached) as info:
         result.raise_for_outcome()
     assert info.value.phase.startswith("time_to_recover")
