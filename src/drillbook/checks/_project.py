@@ -3,7 +3,6 @@ alert rules and lab (not the reference stack's manifests and contract)."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import urlparse
 
 from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
+from drillbook.checks._run import _probe
 from drillbook.checks.baseline import Baseline
 from drillbook.checks.commands import check_binaries
 from drillbook.checks.coverage import check_coverage, drill_refs, rule_names
@@ -82,14 +82,9 @@ def _docker(doc: RunbookDoc, lab: Any, roles: dict[str, str]) -> tuple[list[Find
     else:
         notes.append(f"SQL not run: the lab has no {database!r} service (roles: postgres: NAME)")
 
-    def probe(service: str, binary: str) -> bool | None:
-        try:
-            container = lab.container(roles.get(service, service))
-        except Exception:  # no such service in the lab: nothing to look in
-            return None
-        code, _ = container.exec_run(["sh", "-c", f"command -v {shlex.quote(binary)}"])
-        return int(code) == 0
-
-    findings += check_binaries(doc, probe)
+    look = _probe(lab)  # the reference check's `command -v`, the runbook's names through roles
+    findings += check_binaries(
+        doc, lambda service, binary: look(roles.get(service, service), binary)
+    )
     notes.append(f"binaries looked up with `command -v` in the containers of lab {lab.name!r}")
     return findings, notes
