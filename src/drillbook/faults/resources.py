@@ -62,18 +62,26 @@ def _backend_metrics(lab: DockerLab, names: tuple[str, ...]) -> dict[str, float]
 
 def backend_cpu_ratio(lab: DockerLab, window_s: float = 2.0) -> tuple[float, str]:
     """The backend's CPU use over ``window_s`` against its CPU limit (one core without one),
-    from its own ``/metrics``: what HighCPUUsage evaluates."""
+    from its own ``/metrics``: what HighCPUUsage evaluates.
+
+    The window is timed by the backend's own clock (``process_time_seconds``, read in the same
+    render as the CPU counter), not by when the replies arrive: a throttled backend answers up
+    to a CFS period late, which on a one-second window moved the ratio by 10% and more."""
     import time
 
-    names = ("process_cpu_seconds_total", "trading_bot_cpu_limit_cores")
+    names = ("process_cpu_seconds_total", "trading_bot_cpu_limit_cores", "process_time_seconds")
     first, t0 = _backend_metrics(lab, names), time.monotonic()
     time.sleep(window_s)
     second, t1 = _backend_metrics(lab, names), time.monotonic()
-    used = (second["process_cpu_seconds_total"] - first["process_cpu_seconds_total"]) / (t1 - t0)
+    if "process_time_seconds" in first and "process_time_seconds" in second:
+        t0, t1 = first["process_time_seconds"], second["process_time_seconds"]
+    used = (second["process_cpu_seconds_total"] - first["process_cpu_seconds_total"]) / max(
+        t1 - t0, 1e-3
+    )
     limit = second.get("trading_bot_cpu_limit_cores", 0.0)
     ratio = used / (limit if limit > 0 else 1.0)
     of = f"limit {limit:g} core(s)" if limit > 0 else "one core (no limit)"
-    return ratio, f"{used:.2f} core(s) of {of}"
+    return ratio, f"{used:.2f} core(s) of {of} over {t1 - t0:.1f} s"
 
 
 def backend_memory_ratio(lab: DockerLab) -> tuple[float, str]:
