@@ -5,6 +5,7 @@ the runbook's line, and the lab is steady after every one."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,3 +182,46 @@ def test_the_sabotaged_drill_breaches_time_to_recover(notes_lab: DockerLab) -> N
     assert result.reverted
     assert result.steady_after  # the lab is restored all the same
     assert DockerPlatform(notes_lab).http_call("api", "8080", "/health")[0] == 200
+
+
+@pytest.mark.docker
+def test_fault_schedules_run_on_the_project_and_keep_its_invariants(
+    notes_lab: DockerLab, notes: list[int], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`schedules run --project`: Hypothesis combines the project's own drill faults (kill
+    the API, cut it from its database, stop the cache) and checks the invariants its drills
+    declare after each schedule (ci is derandomized: the same two schedules every run)."""
+    argv = ["schedules", "run", "--project", str(NOTES), "--lab", LAB, "--examples", "2"]
+    code = main([*argv, "--report", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "api-killed, api-cut-from-db, cache-down" in err
+    assert err.count("schedule: ") >= 1
+    assert "2 schedule(s) at most, every invariant held" in out
+    assert not list(tmp_path.iterdir())  # nothing failed, nothing saved
+    status, answer = DockerPlatform(notes_lab).http_call("api", "8080", f"/notes/{notes[0]}")
+    assert status == 200, answer
+
+
+@pytest.mark.docker
+def test_a_broken_project_invariant_fails_the_replay_naming_it(
+    notes_lab: DockerLab, notes: list[int], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "notes"
+    shutil.copytree(NOTES, project, ignore=shutil.ignore_patterns("sabotaged"))
+    drill = project / "drills" / "cache-down.yaml"
+    drill.write_text(
+        drill.read_text() + "  - name: planted, no note at all\n    sql: SELECT id FROM notes\n"
+    )
+    saved = tmp_path / "cache.json"
+    saved.write_text(
+        '{"budget_s": 3, "events": [{"kind": "cache-down", "target": "cache", '
+        '"start_s": 0, "duration_s": 2}]}'
+    )
+    code = main(["replay", str(saved), "--project", str(project), "--lab", LAB])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    assert "ok   every fault reverted" in out
+    assert "ok   lab back in steady state" in out
+    assert f"FAIL planted, no note at all: {len(notes)} row(s)" in out
+    assert "replay: 7/8 invariant(s) held" in out  # 6 declared by the drills, 1 planted

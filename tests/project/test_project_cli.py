@@ -101,9 +101,37 @@ def test_runbook_beside_a_project_and_kubernetes_are_refused(
     assert "a project's drills run on its Docker lab" in err
 
 
-def test_schedules_say_they_check_the_reference_stack_only(
-    capsys: pytest.CaptureFixture[str],
+def test_a_project_schedule_names_the_projects_faults(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, out, err = _run(["schedules", "run", "--project", str(NOTES)], capsys)
+    """A saved schedule is read against the project's menu before any lab starts: a
+    reference-stack kind is refused naming the project's own kinds."""
+    saved = tmp_path / "s.json"
+    saved.write_text(
+        '{"budget_s": 5, "events": [{"kind": "kill", "target": "backend", '
+        '"start_s": 0, "duration_s": 1}]}'
+    )
+    code, out, err = _run(["replay", str(saved), "--project", str(NOTES)], capsys)
     assert (code, out) == (2, "")
-    assert "fault schedules check the reference stack's trading invariants" in err
+    assert (
+        f"{saved}: events[0]: kind 'kill': expected one of api-killed, api-cut-from-db, "
+        "cache-down (the drills of project 'notes')"
+    ) in err
+
+
+def test_schedules_need_a_drill_with_a_fault(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = tmp_path / "notes"
+    shutil.copytree(NOTES, project)
+    text = (project / "drillbook.yaml").read_text()
+    kept = "  - drills/data-consistency.yaml\n"
+    start = text.index("drills:\n")
+    (project / "drillbook.yaml").write_text(text[:start] + "drills:\n" + kept)
+    code, _, err = _run(["schedules", "run", "--project", str(project)], capsys)
+    assert code == 2
+    assert "project 'notes' has no drill with a fault to schedule" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["schedules", "run", "--examples", "0"])
+    assert exited.value.code == 2
+    assert "'0': expected a whole number from 1 to 1000" in capsys.readouterr().err

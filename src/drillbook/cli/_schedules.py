@@ -1,4 +1,6 @@
-"""``drillbook replay FILE`` and ``drillbook schedules run``: fault schedules on a fresh lab."""
+"""``drillbook replay FILE`` and ``drillbook schedules run``: fault schedules on a fresh lab
+(or one that is up: ``--lab``), of the reference stack or of a project (``--project DIR``: its
+drills' faults and invariants, :func:`drillbook.schedules.drill_menu`)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from drillbook.cli._subject import add_project_option, subject_of
-from drillbook.environments.docker import DockerLab, LabSettings
+from drillbook.cli._subject import Subject, add_project_option, subject_of
+from drillbook.environments.docker import DockerLab, existing_lab
 from drillbook.errors import ConfigError
 from drillbook.schedules import (
     PROFILES,
+    REFERENCE,
+    Menu,
     Schedule,
     Verdict,
     check_invariants,
+    drill_menu,
     failed,
     failure_path,
     forget_unfilled,
@@ -36,6 +41,12 @@ def register(sub: Any) -> None:
     replay.add_argument("file", metavar="FILE", help="a schedule JSON (reports/schedules/*.json)")
     replay.add_argument("--name", default=None, help="lab name (default replay-<random>)")
     replay.add_argument("--keep-lab", action="store_true", help="leave the lab up afterwards")
+    replay.add_argument(
+        "--lab",
+        default=None,
+        metavar="NAME",
+        help="replay on this lab, already up (`drillbook lab up`), and leave it up",
+    )
     add_project_option(replay)
     replay.set_defaults(handler=_replay)
 
@@ -44,30 +55,68 @@ def register(sub: Any) -> None:
     run = ssub.add_parser("run", help="generate schedules, check invariants, shrink a failure")
     run.add_argument("--profile", default="ci", choices=tuple(PROFILES), help="default ci")
     run.add_argument("--name", default=None, help="lab name (default schedules-<random>)")
+    run.add_argument(
+        "--lab",
+        default=None,
+        metavar="NAME",
+        help="run on this lab, already up (`drillbook lab up`), and leave it up",
+    )
     run.add_argument("--report", default="reports/schedules", metavar="DIR")
     run.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default random)")
+    run.add_argument(
+        "--examples",
+        type=_examples,
+        default=None,
+        metavar="N",
+        help="at most N schedules (1 to 1000; default: the profile's)",
+    )
     add_project_option(run)
     run.set_defaults(handler=_run)
 
 
-def _reference_stack_only(args: argparse.Namespace) -> None:
-    """Fault schedules check the trading bot's own invariants (the ledger against the
-    exchange's fills, no order twice): a project's lab has none of them yet."""
-    subject = subject_of(args)
-    if not subject.builtin:
+def _examples(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to 1000")
+    return n
+
+
+def _menu(subject: Subject) -> Menu:
+    """What the schedules draw from: the reference stack's menu, or the project's drills'
+    faults with their invariants (ConfigError when it has no drill with a fault)."""
+    if subject.builtin:
+        return REFERENCE
+    assert subject.project is not None
+    try:
+        return drill_menu(subject.drills("docker"), subject.label)
+    except ValueError as exc:
         raise ConfigError(
-            f"drillbook {args.command} with {subject.label}: fault schedules check the "
-            "reference stack's trading invariants (ledger vs the exchange's fills), which a "
-            "project does not declare yet",
-            hint="drill the project with `drillbook run --project DIR` (its invariants: sql:, "
-            "http: in the drill files); schedules run on the reference stack",
-        )
+            f"{subject.project.root}/drillbook.yaml: drills: {exc}",
+            hint="fault schedules combine the drills' faults: give a drill a fault:",
+        ) from None
 
 
-def _lab(name: str | None, prefix: str) -> DockerLab:
-    return DockerLab(
-        LabSettings(name=name or f"{prefix}-{uuid.uuid4().hex[:6]}", services=SERVICES)
-    )
+def _lab(args: argparse.Namespace, subject: Subject, prefix: str) -> tuple[DockerLab, bool]:
+    """The lab to run on and whether this command started it: ``--lab NAME`` (one that is up,
+    left up) or a fresh one (``--name``, default ``<prefix>-<random>``)."""
+    up = getattr(args, "lab", None)
+    if up:
+        settings = subject.lab_settings(up) if not subject.builtin else None
+        needs = SERVICES if subject.builtin else None
+        return existing_lab(up, needs, settings=settings), False
+    name = args.name or f"{prefix}-{uuid.uuid4().hex[:6]}"
+    services = SERVICES if subject.builtin else None
+    return DockerLab(subject.lab_settings(name, services=services)), True
+
+
+def _steady(lab: DockerLab, subject: Subject) -> None:
+    """Before the first schedule: the bot has traded (the reference stack); a project's lab
+    is steady once its services are healthy, which starting it waited for."""
+    if subject.builtin:
+        wait_trading(lab)
 
 
 def _print(verdicts: list[Verdict]) -> None:
@@ -80,19 +129,24 @@ def _say(msg: str) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    _reference_stack_only(args)
-    schedule = load_schedule(Path(args.file))  # a bad file fails before any lab starts
-    lab = _lab(args.name, "replay")
-    print(f"replay {args.file}: {schedule.describe()} on lab {lab.name!r}", file=sys.stderr)
+    subject = subject_of(args)
+    menu = _menu(subject)
+    schedule = load_schedule(Path(args.file), menu)  # a bad file fails before any lab starts
+    lab, started = _lab(args, subject, "replay")
+    print(
+        f"replay {args.file}: {schedule.describe()} on lab {lab.name!r} ({menu.label})",
+        file=sys.stderr,
+    )
     if schedule.note:
         print(f"  saved because: {schedule.note}", file=sys.stderr)
-    lab.start(on_event=_say)
+    if started:
+        lab.start(on_event=_say)
     try:
-        wait_trading(lab)
-        run = run_schedule(lab, schedule, say=_say)
-        verdicts = check_invariants(lab, run)
+        _steady(lab, subject)
+        run = run_schedule(lab, schedule, menu=menu, say=_say)
+        verdicts = check_invariants(lab, run, menu=menu)
     finally:
-        if not args.keep_lab:
+        if started and not args.keep_lab:
             lab.stop()
     _print(verdicts)
     bad = failed(verdicts)
@@ -103,28 +157,34 @@ def _replay(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from hypothesis import given, seed, settings
 
-    _reference_stack_only(args)
+    subject = subject_of(args)
+    menu = _menu(subject)
     profile = profile_for(args.profile)
-    lab = _lab(args.name, "schedules")
+    lab, started = _lab(args, subject, "schedules")
     last: dict[str, Any] = {}
     path = failure_path(Path(args.report))
+    kinds = ", ".join(menu.kinds) if not menu.reference else "the reference stack's faults"
+    examples = args.examples or profile.max_examples
     print(
-        f"schedules: profile {profile.name} ({profile.max_examples} example(s), up to "
-        f"{profile.max_events} fault(s) in {profile.budget_s:g}s) on lab {lab.name!r}",
+        f"schedules: profile {profile.name} ({examples} example(s), up to "
+        f"{profile.max_events} fault(s) in {profile.budget_s:g}s) on lab {lab.name!r}: {kinds}",
         file=sys.stderr,
     )
 
     kwargs = profile.settings_kwargs()
+    if args.examples is not None:
+        kwargs["max_examples"] = args.examples
     if args.seed is not None:  # a seed asked for is a seed used (ci is derandomized otherwise)
         kwargs["derandomize"] = False
 
     @settings(**kwargs)  # type: ignore[arg-type]
-    @given(profile.strategy())
+    @given(profile.strategy(menu))
     def prop(schedule: Schedule) -> None:
         print(f"schedule: {schedule.describe()}", file=sys.stderr)
-        forget_unfilled(lab)  # a previous example's damage is not this one's
-        run = run_schedule(lab, schedule, say=_say)
-        verdicts = check_invariants(lab, run)
+        if menu.reference:
+            forget_unfilled(lab)  # a previous example's damage is not this one's
+        run = run_schedule(lab, schedule, menu=menu, say=_say)
+        verdicts = check_invariants(lab, run, menu=menu)
         if failed(verdicts):
             last.update(schedule=schedule, verdicts=verdicts)
             save_failure(schedule, verdicts, path)  # overwritten until the shrunk one stays
@@ -132,18 +192,21 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.seed is not None:
         prop = seed(args.seed)(prop)
-    lab.start(on_event=_say)
+    if started:
+        lab.start(on_event=_say)
     try:
-        wait_trading(lab)
+        _steady(lab, subject)
         prop()
     except Exception:  # the shrunk failure (AssertionError), or Hypothesis' Flaky around it
         if "schedule" not in last:
             raise
         print(f"schedules: failing schedule (shrunk): {last['schedule'].describe()}")
         _print(last["verdicts"])
-        print(f"saved: {path}  (re-run it: drillbook replay {path})")
+        project = f" --project {args.project}" if getattr(args, "project", None) else ""
+        print(f"saved: {path}  (re-run it: drillbook replay {path}{project})")
         return 1
     finally:
-        lab.stop()
-    print(f"schedules: {profile.max_examples} schedule(s) at most, every invariant held")
+        if started:
+            lab.stop()
+    print(f"schedules: {examples} schedule(s) at most, every invariant held")
     return 0

@@ -46,7 +46,8 @@ through the ``RoleMap``, verb and ``run:`` steps as :class:`drillbook.drills.Ste
 ``ServiceSpec`` values and :func:`lab_settings` gives the ``LabSettings`` of a ``DockerLab``
 running them (``lab: {builtin: trading-bot}``: the reference stack). The CLI's
 ``--project DIR`` (``drillbook.cli._subject``) and the pytest plugin's ``--drill-project`` go
-through these two functions only.
+through these two functions only; ``drillbook schedules`` builds its fault menu from
+:func:`project_drills` (``drillbook.schedules.drill_menu``).
 
 Not yet: manifests as a lab and ``kubectl:`` steps at run time (refused with their line),
 a project's alert rules run by a Prometheus in its lab.

@@ -1,7 +1,8 @@
 """Randomized fault schedules: Hypothesis-generated sequences of faults with invariants.
 
-A :class:`Schedule` is a few faults from a menu (:data:`KINDS`) with start offsets and
-durations inside a time budget; :func:`run_schedule` plays it on a Docker lab and reverts
+A :class:`Schedule` is a few faults from a :class:`Menu` (the reference stack's :data:`KINDS`,
+or a drill project's faults: :func:`drill_menu`) with start offsets and durations inside a time
+budget; :func:`run_schedule` plays it on a Docker lab and reverts
 everything; :func:`check_invariants` says what held. A failing schedule, shrunk by Hypothesis,
 is saved with :func:`save_failure` and re-run with ``drillbook replay FILE``.
 """
@@ -18,6 +19,7 @@ from drillbook.schedules._invariants import (
     forget_unfilled,
     wait_trading,
 )
+from drillbook.schedules._menu import REFERENCE, Menu, drill_menu
 from drillbook.schedules._model import (
     KINDS,
     FaultEvent,
@@ -31,13 +33,16 @@ from drillbook.schedules.strategies import PROFILES, ScheduleProfile, profile_fo
 __all__ = [
     "KINDS",
     "PROFILES",
+    "REFERENCE",
     "FaultEvent",
     "Halt",
+    "Menu",
     "Schedule",
     "ScheduleProfile",
     "ScheduleRun",
     "Verdict",
     "check_invariants",
+    "drill_menu",
     "failed",
     "failure_path",
     "fault_for",

@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from drillbook.environments import LabLock
 from drillbook.environments.docker import DockerLab, DockerPlatform
@@ -25,6 +26,9 @@ from drillbook.faults import (
     KillContainer,
 )
 from drillbook.schedules._model import FaultEvent, Schedule
+
+if TYPE_CHECKING:
+    from drillbook.schedules._menu import Menu
 from drillbook.waiting import Check
 
 __all__ = ["Halt", "ScheduleRun", "fault_for", "run_schedule"]
@@ -145,13 +149,16 @@ def run_schedule(
     lab: DockerLab,
     schedule: Schedule,
     *,
+    menu: Menu | None = None,
     say: Callable[[str], None] = lambda _msg: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ScheduleRun:
-    """Inject and revert each event at its offsets; revert everything on every exit path.
-    Holds the lab's lock (:class:`~drillbook.environments.LabInUse` when another run has it)."""
-    run = ScheduleRun(schedule, [fault_for(e) for e in schedule.events])
+    """Inject and revert each event at its offsets, each event's fault from ``menu`` (default:
+    the reference stack's); revert everything on every exit path. Holds the lab's lock
+    (:class:`~drillbook.environments.LabInUse` when another run has it)."""
+    make = menu.fault if menu is not None else fault_for
+    run = ScheduleRun(schedule, [make(e) for e in schedule.events])
     timeline = sorted(
         [(e.start_s, 1, i) for i, e in enumerate(schedule.events)]
         + [(e.end_s, 0, i) for i, e in enumerate(schedule.events)]

@@ -17,7 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from drillbook.drills import Invariant
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import WaitTimeout
 from drillbook.faults.database import exchange_fills
@@ -26,6 +28,9 @@ from drillbook.probes import ServiceHealthy
 from drillbook.schedules._executor import Halt, ScheduleRun
 from drillbook.waiting import Check, Wait
 from fake_exchange._state import DEFAULT_BALANCES
+
+if TYPE_CHECKING:
+    from drillbook.schedules._menu import Menu
 
 __all__ = ["Verdict", "check_invariants", "forget_unfilled", "wait_trading"]
 
@@ -124,7 +129,7 @@ def positions_reconcile(lab: DockerLab) -> Check:
     return Check(not diffs, "; ".join(diffs) or f"{len(held)} open holding(s) match the balances")
 
 
-def faults_reverted(lab: DockerLab, run: ScheduleRun) -> Check:
+def faults_reverted(lab: DockerLab, run: ScheduleRun, *, exchange: bool = True) -> Check:
     still = []
     for fault in run.faults:
         try:
@@ -132,25 +137,32 @@ def faults_reverted(lab: DockerLab, run: ScheduleRun) -> Check:
                 still.append(fault.name)
         except Exception as exc:
             still.append(f"{fault.name} (cannot tell: {type(exc).__name__}: {exc})")
-    active = sorted(f["kind"] for f in admin_for(lab).faults())
+    active = sorted(f["kind"] for f in admin_for(lab).faults()) if exchange else []
     ok = not still and not active and not run.revert_errors
     return Check(
         ok,
-        f"in effect: {still or 'none'}; exchange faults: {active or 'none'}"
+        f"in effect: {still or 'none'}"
+        + (f"; exchange faults: {active or 'none'}" if exchange else "")
         + (f"; revert errors: {run.revert_errors}" if run.revert_errors else ""),
     )
 
 
-def steady_state(lab: DockerLab, timeout_s: float) -> Check:
+def services_healthy(lab: DockerLab, timeout_s: float) -> Check:
+    """Every service of the lab healthy by its own health check (the backup job aside: it
+    runs and exits)."""
     probes = [ServiceHealthy(name) for name in sorted(lab.services()) if name != "backup"]
 
     def healthy() -> Check:
         for probe in probes:
             if not (c := probe.check(lab)).ok:
                 return Check(False, f"{probe.name}: {c.detail}")
-        return Check(True, "every service healthy")
+        return Check(True, f"every service healthy ({len(probes)})")
 
-    first = _settled(healthy, "every service healthy", timeout_s)
+    return _settled(healthy, "every service healthy", timeout_s)
+
+
+def steady_state(lab: DockerLab, timeout_s: float) -> Check:
+    first = services_healthy(lab, timeout_s)
     if not first.ok:
         return first
     before = int(DockerPlatform(lab).sql("SELECT count(*) FROM trade_executions")[0][0])
@@ -176,11 +188,32 @@ def _halt_checks(run: ScheduleRun, key: str, absent: str) -> Check:
     return Check(all(c.ok for c in seen), "; ".join(c.detail for c in seen))
 
 
+def _project_checks(
+    lab: DockerLab, run: ScheduleRun, menu: Menu, settle_s: float
+) -> list[tuple[str, Callable[[], Check]]]:
+    """A project's: its faults reverted, its services healthy, then each invariant its drills
+    declare (awaited like the ledger: a check may need a moment after the last revert)."""
+    platform = DockerPlatform(lab)
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("every fault reverted", lambda: faults_reverted(lab, run, exchange=False)),
+        ("lab back in steady state", lambda: services_healthy(lab, settle_s * 2)),
+    ]
+    checks += [(inv.name, _awaited(inv, platform, settle_s)) for inv in menu.invariants]
+    return checks
+
+
+def _awaited(inv: Invariant, platform: DockerPlatform, settle_s: float) -> Callable[[], Check]:
+    return lambda: _settled(lambda: inv.check(platform), inv.name, settle_s)
+
+
 def check_invariants(
-    lab: DockerLab, run: ScheduleRun, *, settle_s: float = SETTLE_S
+    lab: DockerLab, run: ScheduleRun, *, settle_s: float = SETTLE_S, menu: Menu | None = None
 ) -> list[Verdict]:
     """Every invariant, in the order a person reads them; none raises (a failed look is a
-    failed invariant with what went wrong)."""
+    failed invariant with what went wrong). With a project's ``menu``: its own invariants
+    (:func:`_project_checks`), not the trading bot's."""
+    if menu is not None and not menu.reference:
+        return _verdicts(_project_checks(lab, run, menu, settle_s))
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("every fault reverted", lambda: faults_reverted(lab, run)),
         ("lab back in steady state", lambda: steady_state(lab, settle_s * 2)),
@@ -201,6 +234,10 @@ def check_invariants(
             lambda: _halt_checks(run, "exposure", "not exercised (no halt in the schedule)"),
         ),
     ]
+    return _verdicts(checks)
+
+
+def _verdicts(checks: list[tuple[str, Callable[[], Check]]]) -> list[Verdict]:
     verdicts = []
     for name, check in checks:
         try:

@@ -10,9 +10,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drillbook.errors import ConfigError
+
+if TYPE_CHECKING:
+    from drillbook.schedules._menu import Menu
 
 __all__ = [
     "KINDS",
@@ -47,13 +50,8 @@ class FaultEvent:
     duration_s: float
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind {self.kind!r}: expected one of {', '.join(KINDS)}")
-        if self.target not in KINDS[self.kind]:
-            raise ValueError(
-                f"target {self.target!r} for kind {self.kind!r}: expected one of "
-                f"{', '.join(KINDS[self.kind])}"
-            )
+        # kind and target are checked against a menu (drillbook.schedules.Menu.check): the
+        # reference stack's KINDS, or a project's drills
         if not 0 <= self.start_s <= MAX_BUDGET_S:
             raise ValueError(f"start_s {self.start_s}: expected 0 <= s <= {MAX_BUDGET_S:g}")
         if not 0 < self.duration_s <= MAX_BUDGET_S:
@@ -121,8 +119,12 @@ def _number(value: object, where: str) -> float:
     return float(value)
 
 
-def schedule_from_json(data: object, source: str) -> Schedule:
-    """The schedule in ``data``; errors name ``source`` and the field."""
+def schedule_from_json(data: object, source: str, menu: Menu | None = None) -> Schedule:
+    """The schedule in ``data``, its events from ``menu`` (default: the reference stack's);
+    errors name ``source`` and the field."""
+    from drillbook.schedules._menu import REFERENCE
+
+    menu = menu or REFERENCE
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a JSON object with budget_s and events")
     if data.get("format", FORMAT) != FORMAT:
@@ -148,14 +150,14 @@ def schedule_from_json(data: object, source: str) -> Schedule:
             if not isinstance(raw[key], str):
                 raise ConfigError(f"{where}.{key}: expected a string, got {raw[key]!r}")
         try:
-            events.append(
-                FaultEvent(
-                    raw["kind"],
-                    raw["target"],
-                    _number(raw["start_s"], f"{where}.start_s"),
-                    _number(raw["duration_s"], f"{where}.duration_s"),
-                )
+            event = FaultEvent(
+                raw["kind"],
+                raw["target"],
+                _number(raw["start_s"], f"{where}.start_s"),
+                _number(raw["duration_s"], f"{where}.duration_s"),
             )
+            menu.check(event)
+            events.append(event)
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}") from None
     try:
@@ -166,9 +168,10 @@ def schedule_from_json(data: object, source: str) -> Schedule:
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def load_schedule(path: Path) -> Schedule:
-    """Read a schedule file; :class:`~drillbook.errors.ConfigError` names the file, the line
-    (bad JSON) or the field (a bad value)."""
+def load_schedule(path: Path, menu: Menu | None = None) -> Schedule:
+    """Read a schedule file, its events from ``menu`` (default: the reference stack's);
+    :class:`~drillbook.errors.ConfigError` names the file, the line (bad JSON) or the field
+    (a bad value, or an event the menu has not)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -184,7 +187,7 @@ def load_schedule(path: Path) -> Schedule:
             '{"budget_s": 20, "events": [{"kind": "kill", "target": "backend", '
             '"start_s": 1, "duration_s": 3}]}',
         ) from None
-    return schedule_from_json(data, str(path))
+    return schedule_from_json(data, str(path), menu)
 
 
 def save_schedule(schedule: Schedule, path: Path) -> Path:

@@ -8,12 +8,17 @@ as the smallest one that still fails.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
 from drillbook.errors import ConfigError
 from drillbook.schedules._model import KINDS, FaultEvent, Schedule
+
+if TYPE_CHECKING:
+    from drillbook.schedules._menu import Menu
 
 __all__ = ["PROFILES", "ScheduleProfile", "fault_events", "profile_for", "schedules"]
 
@@ -31,8 +36,16 @@ class ScheduleProfile:
     # the same schedules every run: CI checks for regressions, nightly explores
     derandomize: bool = False
 
-    def strategy(self) -> st.SearchStrategy[Schedule]:
-        return schedules(self.budget_s, self.max_events, self.kinds, 1, self.min_duration_s)
+    def strategy(self, menu: Menu | None = None) -> st.SearchStrategy[Schedule]:
+        """Schedules from ``menu`` (default: the reference stack's, less the kinds this
+        profile leaves out); a project's menu is used whole."""
+        if menu is None or menu.reference:
+            kinds, targets = self.kinds, KINDS
+        else:
+            kinds, targets = tuple(menu.kinds), menu.kinds
+        return schedules(
+            self.budget_s, self.max_events, kinds, 1, self.min_duration_s, targets=targets
+        )
 
     def settings_kwargs(self) -> dict[str, object]:
         """The ``hypothesis.settings`` a lab property runs with (no database: a lab is not
@@ -75,13 +88,14 @@ def fault_events(
     budget_s: float,
     kinds: tuple[str, ...] = tuple(KINDS),
     min_duration_s: float = 1.0,
+    targets: Mapping[str, tuple[str, ...]] = KINDS,
 ) -> FaultEvent:
     """One event that starts and ends within ``budget_s`` (whole and half seconds: readable
     schedules, and shrinking lands on round numbers)."""
     if budget_s < min_duration_s:
         raise ValueError(f"budget_s {budget_s} is shorter than min_duration_s {min_duration_s}")
     kind = draw(st.sampled_from(kinds))
-    target = draw(st.sampled_from(KINDS[kind]))
+    target = draw(st.sampled_from(targets[kind]))
     halves = int((budget_s - min_duration_s) * 2)
     start = draw(st.integers(0, halves)) / 2
     longest = int((budget_s - start) * 2)
@@ -95,8 +109,13 @@ def schedules(
     kinds: tuple[str, ...] = tuple(KINDS),
     min_events: int = 1,
     min_duration_s: float = 1.0,
+    *,
+    targets: Mapping[str, tuple[str, ...]] = KINDS,
 ) -> st.SearchStrategy[Schedule]:
-    """Schedules of ``min_events``..``max_events`` events within ``budget_s``, sorted by start."""
+    """Schedules of ``min_events``..``max_events`` events within ``budget_s``, sorted by start;
+    ``kinds`` drawn with their ``targets`` (the reference stack's KINDS unless a project's)."""
     return st.lists(
-        fault_events(budget_s, kinds, min_duration_s), min_size=min_events, max_size=max_events
+        fault_events(budget_s, kinds, min_duration_s, targets),
+        min_size=min_events,
+        max_size=max_events,
     ).map(lambda evs: Schedule(tuple(sorted(evs, key=lambda e: e.start_s)), budget_s))
