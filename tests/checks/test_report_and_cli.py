@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drillbook.checks import Baseline, CheckOptions, render, run_check
-from drillbook.checks._kubectl_argv import parse_kubectl
 from drillbook.checks.sql import classify, resolve_placeholders
+from drillbook.environments.kubernetes._kubectl_argv import parse_kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "fixtures" / "operational-runbooks.md"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from drillbook.checks._doc import RunbookDoc, segments
 from drillbook.checks._finding import Finding
-from drillbook.checks._kubectl_argv import KubectlCall
 from drillbook.checks.kubectl import kubectl_calls, pod_app
+from drillbook.environments.kubernetes._kubectl_argv import KubectlCall
 from drillbook.runbook import Command
 
 __all__ = ["BinaryProbe", "ExecTarget", "check_binaries", "check_commands", "exec_targets"]

@@ -9,8 +9,13 @@ from collections.abc import Iterator
 
 from drillbook.checks._doc import RunbookDoc, segments
 from drillbook.checks._finding import Finding
-from drillbook.checks._kubectl_argv import CLUSTER_KINDS, KubectlCall, Target, parse_kubectl
 from drillbook.checks._manifests import Inventory
+from drillbook.environments.kubernetes._kubectl_argv import (
+    CLUSTER_KINDS,
+    KubectlCall,
+    Target,
+    parse_kubectl,
+)
 from drillbook.runbook import Command
 
 __all__ = ["KUBECTL_NEUTRAL", "check_kubectl", "kubectl_calls", "pod_app"]

@@ -11,8 +11,8 @@ from typing import Any
 
 from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
-from drillbook.checks._kubectl_argv import CLUSTER_KINDS, KubectlCall, Target
 from drillbook.checks.kubectl import KUBECTL_NEUTRAL, kubectl_calls, pod_app
+from drillbook.environments.kubernetes._kubectl_argv import CLUSTER_KINDS, KubectlCall, Target
 from drillbook.runbook import Command
 
 __all__ = ["LiveKubectl"]

@@ -7,6 +7,7 @@ from drillbook.environments.kubernetes._controlplane import (
     ControlPlane,
     ControlPlaneState,
 )
+from drillbook.environments.kubernetes._kubectl import kubectl_step
 from drillbook.environments.kubernetes._lab import (
     MANIFESTS,
     KubernetesLab,
@@ -28,5 +29,6 @@ __all__ = [
     "NeedsRealNode",
     "allowed_context",
     "default_cache",
+    "kubectl_step",
     "node_ready",
 ]
