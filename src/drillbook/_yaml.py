@@ -29,11 +29,30 @@ __all__ = [
     "compose_text",
     "kind",
     "line_of",
+    "read_text",
+    "read_yaml",
     "to_python",
 ]
 
 NULL = "tag:yaml.org,2002:null"
 NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def read_text(path: Path, what: str, hint: str | None = None) -> str:
+    """The text of the file a person wrote (``what``: "game-day plan", "drill file"); a
+    missing or unreadable one is a ConfigError naming it (``hint``: where such files are)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what}", hint=hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc}") from None
+
+
+def read_yaml(path: Path, what: str, hint: str | None = None) -> Node | None:
+    """The node tree of the YAML file at ``path`` (None when empty): :func:`read_text`, then
+    :func:`compose_text` (a syntax error named with its line)."""
+    return compose_text(path, read_text(path, what, hint), f"a {what}")
 
 
 def compose_text(path: Path | str, text: str, what: str) -> Node | None:

@@ -94,7 +94,8 @@ class Registry(Generic[T]):
 
 
 def _check_fields(cls: type, given: dict[str, Any], what: str) -> dict[str, Any]:
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    # a field named _like_this is the object's own state (what a fault saved to revert)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
     hints = typing.get_type_hints(cls)
     unknown = sorted(set(given) - set(fields))
     if unknown:
@@ -139,6 +140,13 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         args = typing.get_args(hint)
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if len(args) > 1 and args[1] is not Ellipsis:  # tuple[str, int]: one type per place
+            if len(value) != len(args):
+                raise ConfigError(f"{where}: expected a list of {len(args)}, got {value!r}")
+            return tuple(
+                _coerce(v, a, f"{where}[{i}]")
+                for i, (v, a) in enumerate(zip(value, args, strict=True))
+            )
         inner = args[0] if args else Any
         return tuple(_coerce(v, inner, f"{where}[{i}]") for i, v in enumerate(value))
     if hint in _SCALARS:

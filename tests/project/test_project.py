@@ -354,12 +354,19 @@ def test_a_lab_of_manifests_names_its_workloads(
     _edit(
         shop / "drillbook.yaml",
         "  compose: compose.yaml",
-        "  manifests: [k8s.yaml]\n  context: kind-shop",
+        "  compose: compose.yaml\n  manifests: [k8s.yaml]\n  context: kind-shop",
     )
     project = load_project(shop)
-    assert project.lab.kinds == ("manifests",)
-    assert project.lab.services == ("web", "db")
+    assert project.lab.kinds == ("compose", "manifests")
+    assert project.lab.envs == ("docker", "kubernetes")  # a drill without env: is a Docker one
+    assert project.lab.services == ("web", "db")  # Compose's, then the workloads (the same)
     assert project.lab.context == "kind-shop"
+    # manifests only: the drills are Kubernetes drills, and a Docker fault is not one of theirs
+    _edit(shop / "drillbook.yaml", "  compose: compose.yaml\n", "")
+    with pytest.raises(
+        ConfigError, match=r"api-killed\.yaml:5: fault: unknown Kubernetes fault 'kill_container'"
+    ):
+        load_project(shop)
     (shop / "k8s.yaml").write_text("kind: Deployment\nmetadata: {name: web}\n---\nkind: [\n")
     code, _, err = _check(shop, capsys)
     assert code == 2

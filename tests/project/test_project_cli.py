@@ -98,7 +98,7 @@ def test_runbook_beside_a_project_and_kubernetes_are_refused(
     assert "the project names its runbook" in err
     code, _, err = _run(["run", "--project", str(NOTES), "--env", "kubernetes"], capsys)
     assert code == 2
-    assert "a project's drills run on its Docker lab" in err
+    assert "its lab is a Compose file only (no lab.manifests)" in err
 
 
 def test_a_project_schedule_names_the_projects_faults(

@@ -158,23 +158,26 @@ class _Tier:
 
         if self.args.env != "kubernetes":
             return
-        if not self.subject.builtin:
+        project = self.subject.project
+        if project is not None and not project.lab.builtin and not project.lab.manifests:
             raise ConfigError(
-                f"--env kubernetes with {self.subject.label}: a project's drills run on its "
-                "Docker lab (its Compose file) for now",
-                hint="run it with --env docker; Kubernetes manifests of a project are checked "
-                "by `drillbook check-project`",
+                f"--env kubernetes with {self.subject.label}: its lab is a Compose file only "
+                "(no lab.manifests)",
+                hint="run it with --env docker, or add lab.manifests: [FILE, ...]",
             )
         if self.args.lab:
             raise ConfigError(
                 f"--lab {self.args.lab}: --lab names a Docker lab that is up",
                 hint="with --env kubernetes, name a lab cluster with --kubeconfig/--context",
             )
-        named = self.args.kubeconfig or self.args.context or os.environ.get("KUBECONFIG")
+        named = (
+            self.args.kubeconfig
+            or self.args.context
+            or os.environ.get("KUBECONFIG")
+            or self.subject.kube_context
+        )
         if named:
-            from drillbook.environments.kubernetes import KubernetesLab
-
-            self.lab = KubernetesLab(self.args.kubeconfig, self.args.context)
+            self.lab = self.subject.kubernetes_lab(self.args.kubeconfig, self.args.context)
 
     def attach(self, drills: list[Any]) -> None:
         """With --lab, the lab that is up, checked under its lock and before anything is
@@ -196,17 +199,14 @@ class _Tier:
             print(f"lab {self.lab.name!r}", file=sys.stderr)
             self.lab.start(on_event=say)
             return self.lab
-        from drillbook.environments.kubernetes import (
-            ControlPlane,
-            ControlPlaneBuild,
-            KubernetesLab,
-            default_cache,
-        )
+        from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
 
         if self.lab is None:  # no lab cluster named: a local control plane for the run
             self.plane = ControlPlane(ControlPlaneBuild(default_cache()), name=self.args.name)
             kubeconfig = self.plane.up(say=say)
-            self.lab = KubernetesLab(kubeconfig, self.args.context)
+            self.lab = self.subject.kubernetes_lab(
+                str(kubeconfig), self.args.context, project_context=False
+            )
         print(f"lab {self.lab.name!r}", file=sys.stderr)
         self.lab.start()
         return self.lab

@@ -120,9 +120,9 @@ def _k8s_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _kubernetes(args: argparse.Namespace) -> Any:
-    from drillbook.environments.kubernetes import KubernetesLab
-
-    return KubernetesLab(args.kubeconfig, args.context)
+    """The Kubernetes lab of the subject: ``--project DIR``'s manifests, or the reference
+    stack's fixtures/k8s, in the named (or current) lab context."""
+    return subject_of(args).kubernetes_lab(args.kubeconfig, args.context)
 
 
 def _k8s_rows(lab: Any, as_json: bool) -> int:

@@ -15,7 +15,14 @@ from typing import Any
 
 from drillbook.environments.docker import LabSettings
 from drillbook.errors import ConfigError
-from drillbook.project import PROJECT_FILE, Project, lab_settings, load_project, project_drills
+from drillbook.project import (
+    PROJECT_FILE,
+    Project,
+    kubernetes_lab,
+    lab_settings,
+    load_project,
+    project_drills,
+)
 from drillbook.runbook import Runbook
 
 __all__ = ["Subject", "add_project_option", "subject_of"]
@@ -62,6 +69,24 @@ class Subject:
         if self.project is not None:
             return lab_settings(self.project, name, **settings)
         return LabSettings(name=name, **settings)
+
+    def kubernetes_lab(
+        self, kubeconfig: str | None, context: str | None, *, project_context: bool = True
+    ) -> Any:
+        """The Kubernetes lab of the subject: the project's manifests (``kubernetes_lab``),
+        or the reference stack's ``fixtures/k8s``."""
+        if self.project is not None:
+            return kubernetes_lab(
+                self.project, kubeconfig, context, project_context=project_context
+            )
+        from drillbook.environments.kubernetes import KubernetesLab
+
+        return KubernetesLab(kubeconfig, context)
+
+    @property
+    def kube_context(self) -> str | None:
+        """The kube context the project names (``lab.context``), if any."""
+        return self.project.lab.context if self.project is not None else None
 
     def services(self, drills: list[Any]) -> list[str]:
         """What a Docker lab needs for ``drills``: every service a fresh lab starts (the alert

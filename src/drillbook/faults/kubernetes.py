@@ -17,9 +17,17 @@ from typing import Any
 
 from drillbook.environments.kubernetes import KubernetesLab, node_ready
 from drillbook.errors import LabError
+from drillbook.registry import Registry
 from drillbook.waiting import Check
 
-__all__ = ["BadRollout", "ClaimPending", "NodeNotReady", "PodKill", "PolicyPartition"]
+__all__ = [
+    "KUBERNETES_FAULTS",
+    "BadRollout",
+    "ClaimPending",
+    "NodeNotReady",
+    "PodKill",
+    "PolicyPartition",
+]
 
 
 @contextlib.contextmanager
@@ -545,3 +553,16 @@ class BadRollout:
             )
         KubernetesPlatform(lab).wait_rollout(self.app, self.timeout_s)
         self._saved.clear()
+
+
+#: the Kubernetes lab's faults by the names drill files use (``pod_kill: {app: api}``), as
+#: :data:`drillbook.faults.FAULTS` names the Docker lab's
+KUBERNETES_FAULTS: Registry[Any] = Registry("Kubernetes fault")
+for _name, _cls in (
+    ("pod_kill", PodKill),
+    ("claim_pending", ClaimPending),
+    ("policy_partition", PolicyPartition),
+    ("node_not_ready", NodeNotReady),
+    ("bad_rollout", BadRollout),
+):
+    KUBERNETES_FAULTS.add(_name, _cls)

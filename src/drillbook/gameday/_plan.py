@@ -18,9 +18,8 @@ from typing import Literal
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from drillbook._yaml import NUMBERS, Reader, compose_text, kind
+from drillbook._yaml import NUMBERS, Reader, kind, read_yaml
 from drillbook.drills import Drill
-from drillbook.errors import ConfigError
 from drillbook.sla import PROFILES, Budget, Profile
 
 __all__ = ["Assignment", "Plan", "Role", "Scenario", "load_plan"]
@@ -104,15 +103,7 @@ def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
         from drillbook.drills.catalog import docker_drills
 
         drills = docker_drills(default_runbook())
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such game-day plan", hint="plans: drills/gameday/*.yaml"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the plan: {exc}") from None
-    root = compose_text(path, text, "a plan")
+    root = read_yaml(path, "game-day plan", hint="plans: drills/gameday/*.yaml")
     reader = Reader(path)
     if root is None:
         reader.fail(None, "plan", "the file is empty; expected roles and scenarios")

@@ -49,16 +49,21 @@ running them (``lab: {builtin: trading-bot}``: the reference stack). The CLI's
 through these two functions only; ``drillbook schedules`` builds its fault menu from
 :func:`project_drills` (``drillbook.schedules.drill_menu``).
 
-Not yet: manifests as a lab and ``kubectl:`` steps at run time (refused with their line),
-a project's alert rules run by a Prometheus in its lab.
+On Kubernetes: :func:`kubernetes_lab` is the ``KubernetesLab`` of the project's manifests (their
+Namespace, the project's context); a drill file with ``env: kubernetes`` takes its fault and
+probes from ``drillbook.faults.kubernetes.KUBERNETES_FAULTS`` and
+``drillbook.probes.kubernetes.KUBERNETES_PROBES``, its verbs from :data:`KUBERNETES_VERBS`, and
+its ``kubectl:`` lines run through the API (``drillbook.environments.kubernetes.kubectl_step``,
+checked at load). Not yet: a project's alert rules run by a Prometheus in its lab.
 """
 
 from drillbook.project._compose import read_compose
 from drillbook.project._convert import to_drill
 from drillbook.project._init import init_project
-from drillbook.project._lab import lab_settings, project_drills
+from drillbook.project._lab import kubernetes_lab, lab_settings, project_drills
 from drillbook.project._load import BUILTIN, PROJECT_FILE, load_project
 from drillbook.project._model import (
+    KUBERNETES_VERBS,
     VERBS,
     DrillSpec,
     InvariantSpec,
@@ -70,6 +75,7 @@ from drillbook.project._model import (
 
 __all__ = [
     "BUILTIN",
+    "KUBERNETES_VERBS",
     "PROJECT_FILE",
     "VERBS",
     "DrillSpec",
@@ -79,6 +85,7 @@ __all__ = [
     "RoleMap",
     "StepSpec",
     "init_project",
+    "kubernetes_lab",
     "lab_settings",
     "load_project",
     "project_drills",

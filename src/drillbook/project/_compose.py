@@ -34,7 +34,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from drillbook._yaml import NULL, Reader, compose_text, kind
+from drillbook._yaml import NULL, Reader, kind, read_yaml
 from drillbook.environments._spec import HealthCheck, MountSpec, PortSpec, ServiceSpec, VolumeSpec
 from drillbook.errors import ConfigError
 from drillbook.images import recipe_for_reference
@@ -95,11 +95,7 @@ def read_compose(
     directory (bind mounts must stay inside it), ``secrets`` the project's generated variables
     (name -> the services that get it), ``health`` the project's checks, which take precedence
     over a ``healthcheck:``. Raises :class:`ConfigError` ``FILE:LINE: field: expected``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the Compose file: {exc}") from None
-    node = compose_text(path, text, "a Compose file")
+    node = read_yaml(path, "Compose file")
     reader = Reader(path)
     if node is None:
         reader.fail(None, "compose", "the file is empty; expected services:")

@@ -9,7 +9,9 @@ from drillbook.drills import Drill, Invariant, Step
 from drillbook.environments.docker import DockerPlatform
 from drillbook.errors import ConfigError
 from drillbook.faults import FAULTS
+from drillbook.faults.kubernetes import KUBERNETES_FAULTS
 from drillbook.probes import PROBES
+from drillbook.probes.kubernetes import KUBERNETES_PROBES
 from drillbook.project._model import DrillSpec, InvariantSpec, Project, RoleMap, StepSpec
 from drillbook.waiting import Check
 
@@ -18,21 +20,28 @@ __all__ = ["to_drill"]
 
 def _resolved(params: Mapping[str, Any], roles: RoleMap) -> dict[str, Any]:
     out = dict(params)
-    if isinstance(out.get("service"), str):
-        out["service"] = roles.service(out["service"])
+    for key in ("service", "app", "workload"):  # a runbook role names its lab service
+        if isinstance(out.get(key), str):
+            out[key] = roles.service(out[key])
     return out
 
 
-def _action(step: StepSpec, roles: RoleMap) -> Callable[[DockerPlatform], object]:
+def _action(step: StepSpec, roles: RoleMap) -> Callable[[Any], object]:
     params = _resolved(step.params, roles)
     if step.kind == "run":
         argv = ("sh", "-c", str(params["command"]))
         return lambda p: p.exec(str(params["service"]), argv)
+    if step.kind == "kubectl":
+        from drillbook.environments.kubernetes import kubectl_step
+
+        return kubectl_step(str(params["command"]))
     verb = step.kind
     return lambda p: getattr(p, verb)(**params)
 
 
-def _check(inv: InvariantSpec, roles: RoleMap) -> Callable[[DockerPlatform], Check]:
+def _check(inv: InvariantSpec, roles: RoleMap, env: str) -> Callable[[Any], Check]:
+    if env == "kubernetes":
+        return _kubernetes_check(inv, roles)
     if inv.kind == "sql":
         database = roles.service(inv.service or "postgres")
 
@@ -52,10 +61,32 @@ def _check(inv: InvariantSpec, roles: RoleMap) -> Callable[[DockerPlatform], Che
     return http
 
 
+def _kubernetes_check(inv: InvariantSpec, roles: RoleMap) -> Callable[[Any], Check]:
+    """On the Kubernetes lab: SQL through an exec in the database's pod, HTTP through one in
+    the service's; on simulated nodes both say so (NeedsRealNode), never pass."""
+    from drillbook.environments.kubernetes import NeedsRealNode
+
+    if inv.kind == "sql":
+        database = roles.service(inv.service or "postgres")
+
+        def sql(p: Any) -> Check:
+            rows = p.sql(inv.sql)
+            return Check(not rows, f"{len(rows)} row(s) in {database}")
+
+        return sql
+    service = roles.service(inv.service)
+
+    def http(p: Any) -> Check:
+        raise NeedsRealNode(f"GET {service}:{inv.port}{inv.path}: an HTTP check needs a pod")
+
+    return http
+
+
 def to_drill(spec: DrillSpec, project: Project) -> Drill:
-    """The engine's Drill for ``spec``. Raises :class:`ConfigError` for what needs the next
-    slice: a Python drill (imported by module path), a ``kubectl:`` step (the Kubernetes
-    lab) and a step still ``todo``."""
+    """The engine's Drill for ``spec``, on its ``env``'s lab (faults, probes and verbs of the
+    Docker or the Kubernetes registries). Raises :class:`ConfigError` for a Python drill
+    (imported by module path), a ``kubectl:`` step of a Docker drill and a step still
+    ``todo``."""
     if spec.python:
         raise ConfigError(
             f"{spec.source}: {spec.python} is a Python drill: drillbook.project.project_drills "
@@ -64,23 +95,30 @@ def to_drill(spec: DrillSpec, project: Project) -> Drill:
     if not spec.fault:
         raise ConfigError(f"{spec.source}: drill {spec.name!r}: its fault is still a TODO")
     roles = project.roles
+    kubernetes = spec.env == "kubernetes"
     steps = []
     for step in spec.steps:
-        if step.kind in ("kubectl", "todo"):
+        if step.kind == "todo" or (step.kind == "kubectl" and not kubernetes):
+            what = (
+                "a todo step is not bound yet"
+                if step.kind == "todo"
+                else "a kubectl step runs on the Kubernetes lab: give the drill env: "
+                "kubernetes (the project's lab.manifests)"
+            )
             raise ConfigError(
-                f"{spec.source.rsplit(':', 1)[0]}:{step.line}: step {step.name!r}: "
-                f"a {step.kind} step does not run on the Docker lab yet"
+                f"{spec.source.rsplit(':', 1)[0]}:{step.line}: step {step.name!r}: {what}"
             )
         steps.append(Step(step.name, _action(step, roles), step.runbook, step.stage))
     services = {roles.service(s) for s in _services(spec)}
+    faults, probes = (KUBERNETES_FAULTS, KUBERNETES_PROBES) if kubernetes else (FAULTS, PROBES)
     return Drill(
         spec.name,
         spec.alert or spec.procedure,
-        FAULTS.create(spec.fault, _resolved(spec.fault_params, roles)),
-        tuple(PROBES.create(name, _resolved(params, roles)) for name, params in spec.probes),
+        faults.create(spec.fault, _resolved(spec.fault_params, roles)),
+        tuple(probes.create(name, _resolved(params, roles)) for name, params in spec.probes),
         tuple(steps),
         spec.budgets,
-        tuple(Invariant(i.name, _check(i, roles)) for i in spec.invariants),
+        tuple(Invariant(i.name, _check(i, roles, spec.env)) for i in spec.invariants),
         spec.description,
         services=tuple(sorted(services)),
         planned=spec.planned,

@@ -8,12 +8,14 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node
 
-from drillbook._yaml import Reader, kind, line_of
+from drillbook._yaml import Reader, kind, line_of, read_yaml
 from drillbook.drills import budgets_for
 from drillbook.drills._budgets import stage_name
 from drillbook.faults import FAULTS
+from drillbook.faults.kubernetes import KUBERNETES_FAULTS
 from drillbook.probes import PROBES
-from drillbook.project._model import DrillSpec, InvariantSpec, StepSpec
+from drillbook.probes.kubernetes import KUBERNETES_PROBES
+from drillbook.project._model import ENVS, DrillSpec, InvariantSpec, StepSpec
 from drillbook.project._parts import Context, FileChecks, invariant, is_todo, step
 from drillbook.runbook import Procedure, Runbook
 from drillbook.sla import MEASURES, WINDOW, Budget
@@ -23,8 +25,6 @@ __all__ = ["find_procedures", "load_drill"]
 
 def load_drill(path: Path, context: Context) -> DrillSpec:
     """The drill in ``path``, checked against the project; TODOs go to ``context.todos``."""
-    from drillbook.project._load import read_yaml
-
     node = read_yaml(path, "drill file")
     reader = Reader(path)
     if node is None:
@@ -35,9 +35,13 @@ def load_drill(path: Path, context: Context) -> DrillSpec:
         node,
         "drill",
         ("name", "fault", "steps"),
-        ("alert", "procedure", "description", "probes", "budgets", "invariants"),
+        ("alert", "procedure", "description", "probes", "budgets", "invariants", "env"),
     )
-    f = FileChecks(reader, context)
+    env = _env(reader, top, context)
+    f = FileChecks(reader, context, env)
+    faults, probe_registry = (
+        (KUBERNETES_FAULTS, KUBERNETES_PROBES) if env == "kubernetes" else (FAULTS, PROBES)
+    )
     name = reader.text(top["name"][1], "name")
     if ("alert" in top) == ("procedure" in top):
         reader.fail(
@@ -53,13 +57,13 @@ def load_drill(path: Path, context: Context) -> DrillSpec:
     if is_todo(top["fault"][1]):
         f.todo(top["fault"][1], "fault")
     else:
-        fault, fault_params = f.create(FAULTS, top["fault"][1], "fault")
+        fault, fault_params = f.create(faults, top["fault"][1], "fault")
     probes: list[tuple[str, Mapping[str, Any]]] = []
     if "probes" in top and is_todo(top["probes"][1]):
         f.todo(top["probes"][1], "probes")
     elif "probes" in top:
         for i, item in enumerate(reader.items(top["probes"][1], "probes")):
-            probes.append(f.create(PROBES, item, f"probes[{i}]"))
+            probes.append(f.create(probe_registry, item, f"probes[{i}]"))
     elif fault not in ("", "scheduled"):
         reader.fail(
             node,
@@ -92,7 +96,23 @@ def load_drill(path: Path, context: Context) -> DrillSpec:
         budgets,
         invariants,
         description,
+        env=env,
     )
+
+
+def _env(reader: Reader, top: dict[str, tuple[Node, Node]], context: Context) -> str:
+    """The drill's lab backend: ``env:``, else the project's first (docker when it has a
+    Compose file); one the project's lab does not give is an error at its line."""
+    if "env" not in top:
+        return context.envs[0] if context.envs else "docker"
+    node = top["env"][1]
+    env = reader.text(node, "env")
+    if env not in ENVS:
+        reader.fail(node, "env", f"expected one of {', '.join(ENVS)}, got {env!r}")
+    if env not in context.envs:
+        needs = "lab.compose: FILE" if env == "docker" else "lab.manifests: [FILE, ...]"
+        reader.fail(node, "env", f"the project's lab has no {env} backend; it needs {needs}")
+    return env
 
 
 def _section(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from drillbook.drills import Drill
 from drillbook.environments.docker import LabSettings
+from drillbook.environments.kubernetes import KubernetesLab
 from drillbook.errors import ConfigError
 from drillbook.project._convert import to_drill
 from drillbook.project._model import DrillSpec, Project
 
-__all__ = ["lab_settings", "project_drills"]
+__all__ = ["kubernetes_lab", "lab_settings", "project_drills"]
 
 
 def lab_settings(project: Project, name: str = "drillbook", **settings: Any) -> LabSettings:
@@ -36,18 +39,46 @@ def lab_settings(project: Project, name: str = "drillbook", **settings: Any) -> 
     )
 
 
+def kubernetes_lab(
+    project: Project,
+    kubeconfig: str | Path | None = None,
+    context: str | None = None,
+    *,
+    project_context: bool = True,
+) -> KubernetesLab:
+    """The Kubernetes lab of ``project``: its manifests applied in their Namespace (else one
+    named after the project) of ``context`` (else the project's ``lab.context``, else the
+    kubeconfig's current one; not with ``project_context=False``: a control plane drillbook
+    started for the run); only lab contexts are accepted (``KubernetesLab``). The reference
+    stack (``builtin``) is ``fixtures/k8s``. ConfigError without manifests."""
+    if project.lab.builtin:
+        return KubernetesLab(kubeconfig, context)
+    if not project.lab.manifests:
+        raise ConfigError(
+            f"{project.root}/drillbook.yaml: lab: project {project.name!r} has a Compose file "
+            "and no Kubernetes manifests, so it has no Kubernetes lab",
+            hint="add lab.manifests: [FILE, ...], or run it on Docker (--env docker)",
+        )
+    namespace = project.lab.namespace or re.sub(r"[^a-z0-9-]", "-", project.name.lower())[:63]
+    return KubernetesLab(
+        kubeconfig,
+        context or (project.lab.context if project_context else None),
+        namespace=namespace.strip("-") or "drillbook-project",
+        manifests=project.lab.manifests,
+    )
+
+
 def project_drills(project: Project, env: str = "docker") -> list[Drill]:
-    """Every drill of ``project`` for the ``env`` backend, in file order: data drills as
-    :func:`to_drill` builds them (Docker only for now), Python drills imported by
+    """Every drill of ``project`` for the ``env`` backend, in file order: data drills (their
+    ``env:``, by default the project's first backend) as :func:`to_drill` builds them, Python
+    drills imported by
     ``module:function`` (the project directory first on the import path) and called with the
     project's runbook; the function returns one Drill or several."""
     drills: list[Drill] = []
     for spec in project.drills:
-        if spec.python:
-            if spec.env == env:
-                drills += _python_drills(spec, project)
-        elif env == "docker":
-            drills.append(to_drill(spec, project))
+        if spec.env != env:
+            continue
+        drills += _python_drills(spec, project) if spec.python else [to_drill(spec, project)]
     names = [d.name for d in drills]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

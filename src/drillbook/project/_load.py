@@ -8,7 +8,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from drillbook._yaml import NUMBERS, Reader, compose_documents, compose_text, kind, line_of
+from drillbook._yaml import NUMBERS, Reader, compose_documents, kind, line_of, read_text, read_yaml
 from drillbook.environments._spec import ServiceSpec
 from drillbook.errors import ConfigError
 from drillbook.project._compose import read_compose
@@ -17,7 +17,7 @@ from drillbook.project._model import DrillSpec, HealthSpec, LabSource, Project, 
 from drillbook.project._parts import Context
 from drillbook.runbook import Runbook, load_runbook
 
-__all__ = ["BUILTIN", "PROJECT_FILE", "compose_services", "load_project", "read_yaml"]
+__all__ = ["BUILTIN", "PROJECT_FILE", "compose_services", "load_project"]
 
 PROJECT_FILE = "drillbook.yaml"
 #: the reference stack shipped with drillbook, as a project's lab (``lab: {builtin: ...}``)
@@ -39,18 +39,6 @@ BUILTIN_SERVICES = (
 )
 _PYTHON = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob")
-
-
-def read_yaml(path: Path, what: str, hint: str | None = None) -> Node | None:
-    """The node tree of the file at ``path``; a missing, unreadable or malformed file is a
-    ConfigError naming it (and the line of a syntax error)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what}", hint=hint) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the {what}: {exc}") from None
-    return compose_text(path, text, f"a {what}")
 
 
 @dataclass
@@ -99,7 +87,7 @@ def load_project(directory: str | Path) -> Project:
         if "alert_rules" in top
         else None
     )
-    context = Context(runbook, roles, lab.services)
+    context = Context(runbook, roles, lab.services, lab.envs)
     drills: list[DrillSpec] = []
     for i, item in enumerate(reader.items(top["drills"][1], "drills")):
         spec = _drill_entry(proj, item, f"drills[{i}]", context)
@@ -157,17 +145,32 @@ def _lab(proj: _Project, node: Node) -> LabSource:
         compose = proj.file(fields["compose"][1], "lab.compose", "Compose file")
         services += compose_services(compose)
     manifests = []
+    namespaces: list[str] = []
     if "manifests" in fields:
         for i, item in enumerate(reader.items(fields["manifests"][1], "lab.manifests")):
             manifest = proj.file(item, f"lab.manifests[{i}]", "manifest")
             manifests.append(manifest)
             services += _workloads(manifest)
+            namespaces += _workloads(manifest, ("Namespace",))
+        if len(set(namespaces)) > 1:
+            reader.fail(
+                fields["manifests"][1],
+                "lab.manifests",
+                f"the manifests declare {len(set(namespaces))} Namespaces "
+                f"({', '.join(sorted(set(namespaces)))}); expected one (the lab's) or none",
+            )
     context = None
     if "context" in fields:
         if "manifests" not in fields:
             reader.fail(fields["context"][0], "lab.context", "a kube context needs manifests")
         context = reader.text(fields["context"][1], "lab.context")
-    return LabSource(compose, tuple(manifests), context, tuple(dict.fromkeys(services)))
+    return LabSource(
+        compose,
+        tuple(manifests),
+        context,
+        tuple(dict.fromkeys(services)),
+        namespaces[0] if namespaces else "",
+    )
 
 
 def compose_services(path: Path) -> list[str]:
@@ -190,19 +193,17 @@ def compose_services(path: Path) -> list[str]:
     return names
 
 
-def _workloads(path: Path) -> list[str]:
-    """The names of the workloads (Deployments and the like) the manifest file declares."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the manifest: {exc}") from None
+def _workloads(path: Path, kinds: tuple[str, ...] = _WORKLOADS) -> list[str]:
+    """The names of the workloads (Deployments and the like; or the objects of ``kinds``) the
+    manifest file declares."""
+    text = read_text(path, "manifest")
     names = []
     for node in compose_documents(path, text, "a manifest"):
         if not isinstance(node, MappingNode):
             continue
         top = {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
         kind_node, meta = top.get("kind"), top.get("metadata")
-        workload = isinstance(kind_node, ScalarNode) and kind_node.value in _WORKLOADS
+        workload = isinstance(kind_node, ScalarNode) and kind_node.value in kinds
         if workload and isinstance(meta, MappingNode):
             for k, v in meta.value:
                 if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode):

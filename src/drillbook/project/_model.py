@@ -12,6 +12,8 @@ from drillbook.runbook import Runbook
 from drillbook.sla import Budget
 
 __all__ = [
+    "ENVS",
+    "KUBERNETES_VERBS",
     "VERBS",
     "DrillSpec",
     "HealthSpec",
@@ -39,6 +41,24 @@ VERBS = (
     "rotate_secret",
 )
 
+#: the runbook verbs of the Kubernetes platform (``KubernetesPlatform``) a step may be bound to,
+#: beside ``kubectl: COMMAND`` (run through the API) and ``run:`` (an exec in a pod)
+KUBERNETES_VERBS = (
+    "restart",
+    "scale",
+    "set_env",
+    "patch_resources",
+    "delete_pod",
+    "rollout_undo",
+    "wait_rollout",
+    "apply_manifest",
+    "create_job_from_cronjob",
+    "drain",
+    "cordon",
+    "exec",
+)
+ENVS = ("docker", "kubernetes")
+
 
 @dataclass(frozen=True)
 class LabSource:
@@ -48,6 +68,7 @@ class LabSource:
     manifests: tuple[Path, ...] = ()
     context: str | None = None
     services: tuple[str, ...] = ()  # Compose services, then manifest workloads
+    namespace: str = ""  # the manifests' Namespace (else the project's name is used)
     builtin: str = ""  # "trading-bot": drillbook's reference stack (the shipped example)
 
     @property
@@ -58,6 +79,18 @@ class LabSource:
         if self.manifests:
             found.append("manifests")
         return tuple(found)
+
+    @property
+    def envs(self) -> tuple[str, ...]:
+        """The lab backends this source gives: docker (Compose, builtin) and/or kubernetes
+        (manifests, builtin), the first the default of a drill file without ``env:``."""
+        if self.builtin:
+            return ("docker", "kubernetes")
+        return tuple(
+            e
+            for e, has in (("docker", self.compose is not None), ("kubernetes", self.manifests))
+            if has
+        )
 
 
 @dataclass(frozen=True)
@@ -123,7 +156,7 @@ class DrillSpec:
     invariants: tuple[InvariantSpec, ...] = ()
     description: str = ""
     python: str = ""  # module:function for a Python drill
-    env: str = "docker"  # the lab backend a Python drill entry is for
+    env: str = "docker"  # the lab backend it runs on (a drill file's env:, a Python entry's)
 
     @property
     def planned(self) -> bool:

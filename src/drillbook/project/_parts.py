@@ -15,14 +15,13 @@ from drillbook._yaml import NULL, NUMBERS, Reader, kind, line_of, to_python
 from drillbook.drills._budgets import stage_name
 from drillbook.environments.docker import DockerPlatform
 from drillbook.errors import ConfigError
-from drillbook.project._model import VERBS, InvariantSpec, RoleMap, StepSpec
+from drillbook.project._model import KUBERNETES_VERBS, VERBS, InvariantSpec, RoleMap, StepSpec
 from drillbook.registry import Registry
 from drillbook.runbook import Procedure, Runbook
 
 __all__ = ["Context", "FileChecks", "invariant", "is_todo", "step"]
 
 _STR = "tag:yaml.org,2002:str"
-_BINDINGS = (*VERBS, "run", "kubectl", "todo")
 
 
 @dataclass
@@ -32,6 +31,7 @@ class Context:
     runbook: Runbook
     roles: RoleMap
     services: tuple[str, ...]
+    envs: tuple[str, ...] = ("docker",)  # the lab backends the project has, the default first
     todos: list[str] = field(default_factory=list)
 
     @property
@@ -47,6 +47,7 @@ def is_todo(node: Node) -> bool:
 class FileChecks:
     reader: Reader
     context: Context
+    env: str = "docker"  # the drill's lab backend: what its verbs and steps are checked against
 
     def todo(self, node: Node, where: str) -> None:
         text = str(node.value).strip() if isinstance(node, ScalarNode) else "TODO"
@@ -70,8 +71,9 @@ class FileChecks:
         if not isinstance(node, MappingNode):
             self.reader.fail(node, where, f"expected a mapping of parameters, got {kind(node)}")
         for key, value in node.value:
-            if isinstance(key, ScalarNode) and key.value == "service":
-                self.service(value, f"{where}.service")
+            # a service names a Compose service or workload; a Kubernetes fault's app too
+            if isinstance(key, ScalarNode) and key.value in ("service", "app", "workload"):
+                self.service(value, f"{where}.{key.value}")
         value = to_python(node, self.reader.path)
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             self.reader.fail(node, where, "expected parameter names as texts")
@@ -112,15 +114,17 @@ def step(
     f: FileChecks, node: Node, where: str, stages: Mapping[str, Procedure], default_stage: str
 ) -> StepSpec:
     reader = f.reader
-    fields = reader.mapping(node, where, ("name",), (*_BINDINGS, "runbook", "stage"))
+    verbs = KUBERNETES_VERBS if f.env == "kubernetes" else VERBS
+    bindings = (*verbs, "run", "kubectl", "todo")
+    fields = reader.mapping(node, where, ("name",), (*bindings, "runbook", "stage"))
     name = reader.text(fields["name"][1], f"{where}.name")
-    bound = [b for b in _BINDINGS if b in fields]
+    bound = [b for b in bindings if b in fields]
     if not bound:
         reader.fail(
             node,
             where,
             f"step {name!r} is bound to nothing",
-            hint=f"bind it to one of: a verb ({', '.join(VERBS)}), "
+            hint=f"bind it to one of: a {f.env} verb ({', '.join(verbs)}), "
             "run: {service, command}, kubectl: COMMAND",
         )
     if len(bound) > 1:
@@ -175,6 +179,15 @@ def step(
         except ValueError as exc:
             reader.fail(value, at, f"not a command line: {exc}")
         params = {"command": command, "argv": tuple(argv)}
+        if f.env == "kubernetes":  # run through the API: what it cannot run is refused here
+            from drillbook.environments.kubernetes import kubectl_step
+
+            full = command if command.startswith("kubectl ") else f"kubectl {command}"
+            try:
+                kubectl_step(full)
+            except ValueError as exc:
+                reader.fail(value, at, str(exc))
+            params["command"] = full
     else:
         params = f.params(value, at)
         _check_verb(f, value, at, binding, params)
@@ -182,7 +195,10 @@ def step(
 
 
 def _check_verb(f: FileChecks, node: Node, where: str, verb: str, params: dict[str, Any]) -> None:
-    signature = inspect.signature(getattr(DockerPlatform, verb))
+    from drillbook.environments.kubernetes import KubernetesPlatform
+
+    platform = KubernetesPlatform if f.env == "kubernetes" else DockerPlatform
+    signature = inspect.signature(getattr(platform, verb))
     accepted = [p for p in signature.parameters if p != "self"]
     try:
         signature.bind(None, **params)

@@ -60,6 +60,12 @@ _LISTABLE: dict[str, tuple[str, str, str, bool]] = {
     "ReplicaSet": ("AppsV1Api", "list_namespaced_replica_set", "read_namespaced_replica_set", True),
     "Job": ("BatchV1Api", "list_namespaced_job", "read_namespaced_job", True),
     "CronJob": ("BatchV1Api", "list_namespaced_cron_job", "read_namespaced_cron_job", True),
+    "NetworkPolicy": (
+        "NetworkingV1Api",
+        "list_namespaced_network_policy",
+        "read_namespaced_network_policy",
+        True,
+    ),
 }
 _GLOBAL_VALUED = {"-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-s"}
 _SHELL_TOKEN = re.compile(r"^[|&;<>()]+$")
@@ -495,6 +501,10 @@ def line(kind: str, obj: Any) -> str:
         return f"{name} {len(addresses)} ready addresses"
     if kind == "ConfigMap":
         return f"{name} {len(obj.data or {})} keys"
+    if kind == "NetworkPolicy":
+        return (
+            f"{name} podSelector={spec.pod_selector.match_labels or {}} types={spec.policy_types}"
+        )
     return str(name)
 
 

@@ -44,7 +44,7 @@ class KubernetesLab:
         kubeconfig: str | Path | None = None,
         context: str | None = None,
         namespace: str = "trading-bot",
-        manifests: Path = MANIFESTS,
+        manifests: Path | tuple[Path, ...] = MANIFESTS,
     ) -> None:
         from kubernetes import config
 
@@ -112,14 +112,26 @@ class KubernetesLab:
             return ""
         return str((ns.metadata.annotations or {}).get(RUN_ANNOTATION, ""))
 
+    def manifest_files(self) -> list[Path]:
+        """The manifest files: a directory's ``*.yaml`` in name order, or the files given (a
+        drill project's ``lab.manifests``), in their order."""
+        if isinstance(self.manifests, tuple):
+            return list(self.manifests)
+        return sorted(self.manifests.glob("*.yaml"))
+
     def documents(self, only: str | None = None) -> list[dict[str, Any]]:
         """The manifests, in file order (namespace first), secrets filled in; ``only`` one
         file of them (``"network-policies.yaml"``)."""
-        every = sorted(self.manifests.glob("*.yaml"))
+        every = self.manifest_files()
         paths = every if only is None else [p for p in every if p.name == only]
         if not paths:
+            where = (
+                ", ".join(str(p) for p in self.manifests)
+                if isinstance(self.manifests, tuple)
+                else str(self.manifests)
+            )
             raise ConfigError(
-                f"no manifest {only or '*.yaml'!r} in {self.manifests}",
+                f"no manifest {only or '*.yaml'!r} in {where}",
                 hint=f"its files: {', '.join(p.name for p in every) or 'none'}",
             )
         docs = []
@@ -147,7 +159,12 @@ class KubernetesLab:
         namespace keep their values (a second ``lab up`` must not change the password of a
         database that was initialised with the first)."""
         self._adopt_live_secrets()
-        self.apply(self.documents())
+        docs = self.documents()
+        if not any(d["kind"] == "Namespace" for d in docs):  # a project's manifests may have none
+            docs.insert(
+                0, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
+            )
+        self.apply(docs)
         self.provide_volumes()
         self.wait_ready(timeout_s)
 
@@ -173,10 +190,13 @@ class KubernetesLab:
             where = f"{doc['kind']}/{doc['metadata']['name']}"
             try:
                 resource = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+                namespace = doc["metadata"].get("namespace")
+                if resource.namespaced and namespace is None:  # the lab's, as `kubectl -n`
+                    namespace = doc["metadata"]["namespace"] = self.namespace
                 resource.server_side_apply(
                     body=doc,
                     name=doc["metadata"]["name"],
-                    namespace=doc["metadata"].get("namespace"),
+                    namespace=namespace,
                     field_manager="drillbook",
                     force_conflicts=True,
                 )
@@ -421,7 +441,7 @@ class KubernetesLab:
         from kubernetes import client
 
         core: Any = client.CoreV1Api(self.api)
-        for path in sorted(self.manifests.glob("*.yaml")):
+        for path in self.manifest_files():
             for doc in yaml.safe_load_all(path.read_text()):
                 if not isinstance(doc, dict) or doc.get("kind") != "Secret":
                     continue

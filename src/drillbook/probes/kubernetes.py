@@ -1,0 +1,108 @@
+"""Probes of the Kubernetes lab: one look through the API, as ``Check(ok, detail)``.
+
+What ``kubectl rollout status`` and ``kubectl get pods -o wide`` would say, read from the API of
+a lab context; the registry :data:`KUBERNETES_PROBES` names them for drill files
+(``workload_ready: {app: api}``), as :data:`drillbook.probes.PROBES` does on Docker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from drillbook.environments.kubernetes import KubernetesLab, node_ready
+from drillbook.registry import Registry
+from drillbook.waiting import Check
+
+__all__ = ["KUBERNETES_PROBES", "OnReadyNodes", "PolicyAllows", "RolloutComplete", "WorkloadReady"]
+
+
+@dataclass(frozen=True)
+class WorkloadReady:
+    """The Deployment or StatefulSet ``app`` has every replica ready (what ``kubectl rollout
+    status`` waits for)."""
+
+    app: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}: every replica ready"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        row = next((r for r in lab.status() if r.service == self.app), None)
+        if row is None:
+            return Check(False, f"no workload {self.app} in {lab.name}")
+        return Check(row.healthy, row.detail)
+
+
+@dataclass(frozen=True)
+class RolloutComplete:
+    """Deployment ``app``'s newest template on every replica, all available (``kubectl
+    rollout status`` returns), and no pod of it crash-looping."""
+
+    app: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}: rollout complete"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        done, detail = lab.rollout(self.app)
+        return Check(done, detail)
+
+
+@dataclass(frozen=True)
+class OnReadyNodes:
+    """Every pod of ``app`` runs on a Ready node (``kubectl get pods -o wide`` against ``kubectl
+    get nodes``): a pod on a NotReady node serves nobody, whatever its last status says."""
+
+    app: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}: every pod on a Ready node"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        from kubernetes import client
+
+        core: Any = client.CoreV1Api(lab.api)
+        ready = {n.metadata.name for n in core.list_node().items if node_ready(n) == "True"}
+        pods = core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+        stranded = [
+            f"{p.metadata.name} on {p.spec.node_name}"
+            for p in pods
+            if p.spec.node_name and p.spec.node_name not in ready
+        ]
+        return Check(
+            not stranded,
+            f"on NotReady nodes: {', '.join(stranded)}" if stranded else f"{len(pods)} pods",
+        )
+
+
+@dataclass(frozen=True)
+class PolicyAllows:
+    """The NetworkPolicies in the API let ``src`` reach ``dst`` on ``port`` (as a
+    policy-enforcing CNI decides: the simulated nodes move no packets)."""
+
+    src: str
+    dst: str
+    port: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.src} may reach {self.dst}:{self.port}"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        ok, why = lab.reachable(self.src, self.dst, self.port)
+        return Check(ok, why)
+
+
+#: the Kubernetes lab's probes by the names drill files use
+KUBERNETES_PROBES: Registry[Any] = Registry("Kubernetes probe")
+for _name, _cls in (
+    ("workload_ready", WorkloadReady),
+    ("rollout_complete", RolloutComplete),
+    ("on_ready_nodes", OnReadyNodes),
+    ("policy_allows", PolicyAllows),
+):
+    KUBERNETES_PROBES.add(_name, _cls)
