@@ -5,6 +5,7 @@ the runbook's line, and the lab is steady after every one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,3 +226,29 @@ def test_a_broken_project_invariant_fails_the_replay_naming_it(
     assert "ok   lab back in steady state" in out
     assert f"FAIL planted, no note at all: {len(notes)} row(s)" in out
     assert "replay: 7/8 invariant(s) held" in out  # 6 declared by the drills, 1 planted
+
+
+@pytest.mark.docker
+def test_a_game_day_of_the_project_rehearses_its_own_plan(
+    notes_lab: DockerLab, notes: list[int], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`gameday --project`: the project's plan (examples/notes/gameday.yaml) names the
+    project's drills, its roles play them (automation in a rehearsal), the report records the
+    project, and the lab is as the game day found it."""
+    plan = NOTES / "gameday.yaml"
+    argv = ["gameday", str(plan), "--project", str(NOTES), "--lab", LAB, "--rehearsal"]
+    code = main([*argv, "--profile", "ci", "--report", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "rehearsal: acknowledged by automation as on-call" in err
+    assert "residue: none" in out
+    [run] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    journal = json.loads((run / "journal.json").read_text())
+    assert journal["project"] == "notes"
+    assert journal["gameday"]["rehearsal"] is True
+    drills = {d["drill"]: d for d in journal["drills"]}
+    assert list(drills) == ["api-killed", "cache-down"]
+    assert all(d["outcome"] == "passed" for d in drills.values())
+    actors = [(t["phase"], t["actor"]) for t in drills["api-killed"]["timeline"]]
+    assert ("response_started", "automation as on-call") in actors  # the plan's role, played
+    assert [a for p, a in actors if p == "step_finished"] == ["automation", "automation"]

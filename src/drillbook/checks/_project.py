@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
-from drillbook.checks._run import _probe
+from drillbook.checks._run import _probe, exec_in
 from drillbook.checks.baseline import Baseline
 from drillbook.checks.commands import check_binaries
 from drillbook.checks.coverage import check_coverage, drill_refs, rule_names
@@ -69,15 +69,10 @@ def _docker(doc: RunbookDoc, lab: Any, roles: dict[str, str]) -> tuple[list[Find
     findings: list[Finding] = []
     notes: list[str] = []
     if database in services:
-
-        def in_db(argv: list[str]) -> tuple[int, str]:
-            code, out = lab.container(database).exec_run(argv, user="postgres")
-            return int(code), out.decode(errors="replace") if isinstance(out, bytes) else str(out)
-
         url = services[database].url
         parts = urlparse(url)
         name, user = parts.path.lstrip("/") or "postgres", parts.username or "postgres"
-        more, notes = SqlCheck(url, in_db, database=name, user=user).run(doc)
+        more, notes = SqlCheck(url, exec_in(lab, database), database=name, user=user).run(doc)
         findings += more
     else:
         notes.append(f"SQL not run: the lab has no {database!r} service (roles: postgres: NAME)")

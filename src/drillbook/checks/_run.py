@@ -105,6 +105,17 @@ def offline_checks(doc: RunbookDoc, project: Project = Project()) -> list[Findin
     ]
 
 
+def exec_in(lab: Any, service: str) -> Callable[[list[str]], tuple[int, str]]:
+    """Run argv in ``service``'s container as the ``postgres`` user: how the SQL check reaches
+    the database (``psql`` in its own container), its exit code and output."""
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        code, out = lab.container(service).exec_run(argv, user="postgres")
+        return int(code), out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+
+    return run
+
+
 def _probe(lab: Any) -> Callable[[str, str], bool | None]:
     def probe(service: str, binary: str) -> bool | None:
         try:
@@ -120,11 +131,7 @@ def _probe(lab: Any) -> Callable[[str, str], bool | None]:
 def docker_checks(doc: RunbookDoc, lab: Any) -> tuple[list[Finding], list[str]]:
     """SQL on the lab's database, binaries in the lab's containers, HTTP GETs to the lab."""
 
-    def in_postgres(argv: list[str]) -> tuple[int, str]:
-        code, out = lab.container("postgres").exec_run(argv, user="postgres")
-        return int(code), out.decode(errors="replace") if isinstance(out, bytes) else str(out)
-
-    sql = SqlCheck(lab.services()["postgres"].url, in_postgres)
+    sql = SqlCheck(lab.services()["postgres"].url, exec_in(lab, "postgres"))
     findings, notes = sql.run(doc)
     findings += check_binaries(doc, _probe(lab))
     findings += probe_calls(doc, lab)
