@@ -20,7 +20,7 @@ from pathlib import Path
 
 from drillbook.detection import Detection
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers
-from drillbook.environments.services.monitoring import MonitoringSettings
+from drillbook.environments.monitoring import MonitoringSettings
 from drillbook.faults import ExchangeUnreachable, Fault, KillContainer, PriceShock
 from drillbook.probes import ServiceHealthy
 from drillbook.waiting import Check, Wait

@@ -18,7 +18,7 @@ from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import SLABreached
 from drillbook.faults import StopContainer
 from drillbook.project import Project, lab_settings, load_project, project_drills
-from drillbook.sla import Profile
+from drillbook.sla import Phase, Profile
 from drillbook.waiting import Wait
 
 NOTES = Path(__file__).resolve().parents[2] / "examples" / "notes"
@@ -252,3 +252,20 @@ def test_a_game_day_of_the_project_rehearses_its_own_plan(
     actors = [(t["phase"], t["actor"]) for t in drills["api-killed"]["timeline"]]
     assert ("response_started", "automation as on-call") in actors  # the plan's role, played
     assert [a for p, a in actors if p == "step_finished"] == ["automation", "automation"]
+
+
+@pytest.mark.docker
+def test_the_projects_alert_rules_time_its_drill(notes_lab: DockerLab, notes: list[int]) -> None:
+    """With alert_rules: and monitoring:, the project's lab runs Prometheus on the project's
+    rules (alerts.yml) and the drill is timed to its alert, NotesApiDown, against the
+    pipeline's bound, as the reference stack's drills are."""
+    (drill,) = [d for d in project_drills(load_project(NOTES)) if d.name == "api-killed"]
+    result = DrillRunner(notes_lab, PROFILE).run(drill)
+    result.raise_for_outcome()
+    assert result.outcome == "passed", result.error
+    fired = [m for m in result.marks if m.phase is Phase.DETECTED_ALERT]
+    assert fired, [m.phase for m in result.marks]
+    assert fired[0].detail.startswith("NotesApiDown firing")
+    budgets = {b.measure: b for b in result.budgets}
+    assert budgets["time_to_alert"].source.startswith("detection bound")
+    assert any(m.phase is Phase.ALERT_RESOLVED for m in result.marks)  # it cleared again

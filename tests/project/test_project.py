@@ -181,6 +181,28 @@ BAD = [
         "http: {service, port, path, expect}",
         id="invariant-both",
     ),
+    pytest.param(
+        "drillbook.yaml",
+        "secrets:",
+        "monitoring:\n  web: {port: 8080}\nsecrets:",
+        "drillbook.yaml:11: monitoring: scrape targets need alert rules to evaluate: give "
+        "alert_rules: FILE too",
+        id="monitoring-without-rules",
+    ),
+    pytest.param(
+        "drillbook.yaml",
+        "secrets:",
+        "alert_rules: runbook.md\nmonitoring:\n  web: {port: eighty}\nsecrets:",
+        "drillbook.yaml:13: monitoring.web.port: expected a port number, got 'eighty'",
+        id="monitoring-bad-port",
+    ),
+    pytest.param(
+        "drillbook.yaml",
+        "secrets:",
+        "alert_rules: runbook.md\nmonitoring:\n  wbe: {port: 80}\nsecrets:",
+        "drillbook.yaml:13: monitoring: unknown service 'wbe'",
+        id="monitoring-unknown-service",
+    ),
 ]
 
 

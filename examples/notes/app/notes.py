@@ -1,6 +1,7 @@
 """A tiny notes service: notes in PostgreSQL, reads cached in Redis (it serves on without it).
 
 GET /health      200 when the database answers, 503 otherwise (the cache is reported, not required)
+GET /metrics     Prometheus text: notes_database_up, notes_cache_up (what the alert rules read)
 POST /notes      {"body": "..."} -> 201 {"id": N}
 GET /notes       every note, newest first
 GET /notes/{id}  one note, from the cache when it has it
@@ -73,7 +74,8 @@ async def remember(key: str, value: str) -> None:
         await cache.set(key, value, ex=60)
 
 
-async def health(_: web.Request) -> web.Response:
+async def dependencies() -> tuple[bool, bool]:
+    """Whether the database and the cache answer now."""
     cache_ok = True
     try:
         await cache.ping()
@@ -82,8 +84,29 @@ async def health(_: web.Request) -> web.Response:
     try:
         await query("SELECT 1")
     except web.HTTPServiceUnavailable:
-        return web.json_response({"db": False, "cache": cache_ok}, status=503)
-    return web.json_response({"db": True, "cache": cache_ok})
+        return False, cache_ok
+    return True, cache_ok
+
+
+async def health(_: web.Request) -> web.Response:
+    db_ok, cache_ok = await dependencies()
+    return web.json_response({"db": db_ok, "cache": cache_ok}, status=200 if db_ok else 503)
+
+
+async def metrics(_: web.Request) -> web.Response:
+    try:  # an answer inside Prometheus' scrape timeout, or the API itself looks down
+        db_ok, cache_ok = await asyncio.wait_for(dependencies(), 0.8)
+    except TimeoutError:
+        db_ok, cache_ok = False, False
+    text = (
+        "# HELP notes_database_up 1 when the API reaches its database\n"
+        "# TYPE notes_database_up gauge\n"
+        f"notes_database_up {int(db_ok)}\n"
+        "# HELP notes_cache_up 1 when the API reaches its cache\n"
+        "# TYPE notes_cache_up gauge\n"
+        f"notes_cache_up {int(cache_ok)}\n"
+    )
+    return web.Response(text=text, content_type="text/plain")
 
 
 async def create(request: web.Request) -> web.Response:
@@ -137,6 +160,7 @@ app = web.Application()
 app.add_routes(
     [
         web.get("/health", health),
+        web.get("/metrics", metrics),
         web.post("/notes", create),
         web.get("/notes", list_notes),
         web.get("/notes/{id}", one),

@@ -15,8 +15,8 @@ from drillbook.cli._table import table
 from drillbook.engine import docker_client
 from drillbook.environments import LabLock
 from drillbook.environments.docker import DockerLab, LabSettings, clean_leftovers, parse_port_option
+from drillbook.environments.monitoring import MonitoringSettings
 from drillbook.environments.services import service
-from drillbook.environments.services.monitoring import MonitoringSettings
 
 __all__ = ["register"]
 

@@ -12,6 +12,7 @@ from typing import Any
 from drillbook.drills import Drill
 from drillbook.environments.docker import LabSettings
 from drillbook.environments.kubernetes import KubernetesLab
+from drillbook.environments.monitoring import ScrapeTarget, monitoring_for
 from drillbook.errors import ConfigError
 from drillbook.project._convert import to_drill
 from drillbook.project._model import DrillSpec, Project
@@ -22,7 +23,9 @@ __all__ = ["kubernetes_lab", "lab_settings", "project_drills"]
 def lab_settings(project: Project, name: str = "drillbook", **settings: Any) -> LabSettings:
     """The Docker lab of ``project``: its Compose file's services under lab ``name`` (bind
     mounts and build contexts relative to the Compose file), or the reference stack for
-    ``lab: {builtin: trading-bot}``. ConfigError for a project whose lab is manifests only."""
+    ``lab: {builtin: trading-bot}``; with ``alert_rules:`` and ``monitoring:`` targets, the
+    detection pipeline too (responder, Alertmanager, Prometheus evaluating the project's
+    rules). ConfigError for a project whose lab is manifests only."""
     if project.lab.builtin:
         return LabSettings(name=name, **settings)
     if project.lab.compose is None:
@@ -31,9 +34,13 @@ def lab_settings(project: Project, name: str = "drillbook", **settings: Any) -> 
             "manifests and no Compose file, so it has no Docker lab",
             hint="add lab.compose: FILE, or run it on Kubernetes (--env kubernetes)",
         )
+    catalog = project.services
+    if project.alert_rules is not None and project.monitoring:
+        targets = [ScrapeTarget(s, f"{s}:{port}", path) for s, port, path in project.monitoring]
+        catalog += monitoring_for(project.alert_rules, targets)
     return LabSettings(
         name=name,
-        catalog=project.services,
+        catalog=catalog,
         project_root=project.lab.compose.parent,
         **settings,
     )

@@ -72,7 +72,7 @@ def load_project(directory: str | Path) -> Project:
         node,
         "project",
         ("runbook", "lab", "drills"),
-        ("name", "description", "roles", "health", "secrets", "alert_rules"),
+        ("name", "description", "roles", "health", "secrets", "alert_rules", "monitoring"),
     )
     proj = _Project(reader, root, top)
     name = reader.text(top["name"][1], "name") if "name" in top else root.resolve().name
@@ -87,6 +87,15 @@ def load_project(directory: str | Path) -> Project:
         if "alert_rules" in top
         else None
     )
+    monitoring = (
+        _monitoring(proj, top["monitoring"][1], roles, known) if "monitoring" in top else ()
+    )
+    if monitoring and rules is None:
+        reader.fail(
+            top["monitoring"][0],
+            "monitoring",
+            "scrape targets need alert rules to evaluate: give alert_rules: FILE too",
+        )
     context = Context(runbook, roles, lab.services, lab.envs)
     drills: list[DrillSpec] = []
     for i, item in enumerate(reader.items(top["drills"][1], "drills")):
@@ -109,6 +118,7 @@ def load_project(directory: str | Path) -> Project:
         rules,
         tuple(context.todos),
         services,
+        monitoring,
     )
 
 
@@ -245,6 +255,35 @@ def _roles(proj: _Project, node: Node, lab: LabSource) -> RoleMap:
             )
         roles[role] = service
     return RoleMap(roles)
+
+
+def _monitoring(
+    proj: _Project, node: Node, roles: RoleMap, known: tuple[str, ...]
+) -> tuple[tuple[str, int, str], ...]:
+    """``monitoring: {SERVICE: {port: N, path: /metrics}}``: what the lab's Prometheus
+    scrapes (job = the service's name), each (service, port, path)."""
+    reader = proj.reader
+    if not isinstance(node, MappingNode) or not node.value:
+        reader.fail(
+            node,
+            "monitoring",
+            f"expected a mapping of services to {{port, path}}, got {kind(node)}",
+        )
+    targets = []
+    for key, value in node.value:
+        service = _service(proj, key, "monitoring", roles, known)
+        where = f"monitoring.{reader.text(key, 'monitoring')}"
+        fields = reader.mapping(value, where, ("port",), ("path",))
+        pnode = fields["port"][1]
+        ok = isinstance(pnode, ScalarNode) and pnode.tag == NUMBERS[0]
+        port = int(pnode.value) if ok and str(pnode.value).isdigit() else 0
+        if not 0 < port < 65536:
+            reader.fail(pnode, f"{where}.port", f"expected a port number, got {kind(pnode)}")
+        path = reader.text(fields["path"][1], f"{where}.path") if "path" in fields else "/metrics"
+        if not path.startswith("/"):
+            reader.fail(fields["path"][1], f"{where}.path", f"expected a path, got {path!r}")
+        targets.append((service, port, path))
+    return tuple(targets)
 
 
 def _health(

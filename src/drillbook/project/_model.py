@@ -176,6 +176,9 @@ class Project:
     alert_rules: Path | None = None
     todos: tuple[str, ...] = ()  # FILE:LINE: field: TODO ..., each left to do
     services: tuple[ServiceSpec, ...] = ()  # the Compose file's services, as the lab runs them
+    # what the lab's Prometheus scrapes: (service, port, path); with alert_rules, the Docker
+    # lab runs a detection pipeline and drills time their alerts
+    monitoring: tuple[tuple[str, int, str], ...] = ()
 
     def summary(self) -> str:
         lab = " + ".join(self.lab.kinds)

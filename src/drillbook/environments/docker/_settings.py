@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drillbook.environments._spec import ServiceSpec
+from drillbook.environments.monitoring import MonitoringSettings
 from drillbook.environments.services import SERVICES
-from drillbook.environments.services.monitoring import MonitoringSettings
 from drillbook.errors import ConfigError
 from drillbook.images import ImageSource, image_source_from_env
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from drillbook.environments._spec import ServiceSpec
+from drillbook.environments.monitoring import MONITORING_SERVICES
 from drillbook.environments.services.data import DATA_SERVICES
-from drillbook.environments.services.monitoring import MONITORING_SERVICES
 from drillbook.environments.services.stack import STACK_SERVICES
 from drillbook.errors import ConfigError, UnknownServiceError
 

@@ -8,13 +8,26 @@ environment variables.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from drillbook.environments._spec import HealthCheck, MountSpec, PortSpec, ServiceSpec
 from drillbook.errors import ConfigError
 
-__all__ = ["MONITORING_SERVICES", "MonitoringSettings", "prometheus_duration"]
+__all__ = [
+    "MONITORING_SERVICES",
+    "MonitoringSettings",
+    "ScrapeTarget",
+    "monitoring_for",
+    "prometheus_duration",
+]
+
+_REPO = Path(__file__).resolve().parents[3]
 
 _CONFIG = MountSpec("fixtures/monitoring", "/etc/drillbook-monitoring")
 
@@ -129,3 +142,78 @@ MONITORING_SERVICES: tuple[ServiceSpec, ...] = (
         depends_on=("redis",),
     ),
 )
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One job Prometheus scrapes: ``address`` (``service:port`` on the lab network), ``path``."""
+
+    job: str
+    address: str
+    path: str = "/metrics"
+
+
+def _cache() -> Path:
+    return Path(os.environ.get("DRILLBOOK_CACHE") or Path.home() / ".cache/drillbook")
+
+
+def _prometheus_yml(targets: Sequence[ScrapeTarget]) -> str:
+    lines = [
+        "# drillbook's Prometheus for a drill project: its targets, its alert rules",
+        "global:",
+        "  scrape_interval: @SCRAPE_INTERVAL@",
+        "  scrape_timeout: @SCRAPE_TIMEOUT@",
+        "  evaluation_interval: @EVALUATION_INTERVAL@",
+        "  external_labels: {lab: drillbook}",
+        "rule_files: [/run/prometheus/rules/*.yml]",
+        "alerting:",
+        "  alertmanagers:",
+        '    - static_configs: [{targets: ["alertmanager:9093"]}]',
+        "scrape_configs:",
+    ]
+    for t in targets:
+        lines += [
+            f"  - job_name: {t.job!r}",
+            f"    metrics_path: {t.path!r}",
+            f"    static_configs: [{{targets: [{t.address!r}], labels: {{service: {t.job!r}}}}}]",
+        ]
+    lines += ["  - job_name: prometheus", '    static_configs: [{targets: ["localhost:9090"]}]']
+    return "\n".join(lines) + "\n"
+
+
+def monitoring_for(rules: Path, targets: Sequence[ScrapeTarget]) -> tuple[ServiceSpec, ...]:
+    """The detection pipeline (responder, Alertmanager, Prometheus) for a lab that is not the
+    reference stack: Prometheus scrapes ``targets`` and evaluates the ``rules`` file. Its
+    configuration is written once per content under ``<cache>/monitoring/<digest>/``
+    (``DRILLBOOK_CACHE``, default ``~/.cache/drillbook``), the start scripts and Alertmanager's
+    route being the reference lab's; the mounts are absolute, so any project root works."""
+    try:
+        rules_text = rules.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{rules}: cannot read the alert rules: {exc}") from None
+    prometheus_yml = _prometheus_yml(targets)
+    digest = hashlib.sha256((prometheus_yml + "\0" + rules_text).encode()).hexdigest()[:16]
+    config = _cache() / "monitoring" / digest
+    if not (config / "prometheus.yml").is_file():
+        staging = config.with_name(f"{digest}.{os.getpid()}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "rules").mkdir(parents=True)
+        fixtures = _REPO / "fixtures" / "monitoring"
+        for name in ("start-prometheus.sh", "start-alertmanager.sh", "alertmanager.yml"):
+            shutil.copy2(fixtures / name, staging / name)
+        (staging / "rules" / "project.yml").write_text(rules_text, encoding="utf-8")
+        (staging / "prometheus.yml").write_text(prometheus_yml, encoding="utf-8")
+        try:
+            staging.rename(config)
+        except OSError:  # another process wrote the same content first
+            shutil.rmtree(staging, ignore_errors=True)
+    mount = MountSpec(str(config), "/etc/drillbook-monitoring")
+    receiver = MountSpec(
+        str(_REPO / "src" / "drillbook" / "detection" / "receiver.py"), "/app/alert_receiver.py"
+    )
+    by_name = {spec.name: spec for spec in MONITORING_SERVICES}
+    return (
+        replace(by_name["responder"], mounts=(receiver,)),
+        replace(by_name["alertmanager"], mounts=(mount,)),
+        replace(by_name["prometheus"], mounts=(mount,)),
+    )
