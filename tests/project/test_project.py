@@ -13,7 +13,7 @@ import pytest
 from drillbook.cli import main
 from drillbook.errors import ConfigError
 from drillbook.faults import KillContainer, Scheduled
-from drillbook.project import Project, load_project, project_drills, to_drill
+from drillbook.project import Project, init_project, load_project, project_drills, to_drill
 
 DATA = Path(__file__).resolve().parent / "data"
 SHOP = DATA / "shop"
@@ -396,3 +396,38 @@ def test_a_lab_of_manifests_names_its_workloads(
         f"drillbook: error: {shop}/k8s.yaml:5: not valid YAML: expected the node content, but "
         "found '<stream end>'"
     )
+
+
+def test_init_from_manifests_binds_the_runbooks_kubectl_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From a kubectl runbook and manifests (no Compose file): Kubernetes drills, each step
+    whose command drillbook runs bound to the runbook's own line; once the faults and probes
+    are chosen, the project checks and lists its drills for --env kubernetes."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "notes" / "kubernetes"
+    manifests = [str(example / "manifests" / n) for n in ("notes.yaml", "network-policies.yaml")]
+    root = tmp_path / "mine"
+    argv = ["init", str(root), "--runbook", str(example / "runbook.md"), "--manifests"]
+    assert main([*argv, *manifests]) == 0
+    capsys.readouterr()
+    api_down = (root / "drills" / "notesapidown.yaml").read_text()
+    assert "env: kubernetes" in api_down
+    assert 'kubectl: "kubectl rollout restart deployment/api -n notes"' in api_down
+    assert "todo:" not in api_down  # every step of its resolution is a line drillbook runs
+    db = (root / "drills" / "notesdatabaseunreachable.yaml").read_text()
+    assert 'kubectl: "kubectl apply -f network-policies.yaml"' in db
+    for path in (root / "drills").iterdir():
+        text = re.sub(
+            r'^fault: "TODO.*', "fault: {pod_kill: {app: api}}", path.read_text(), flags=re.M
+        )
+        text = re.sub(
+            r'^probes: "TODO.*', "probes: [{workload_ready: {app: api}}]", text, flags=re.M
+        )
+        path.write_text(text)
+    code, out, err = _check(root, capsys)
+    assert (code, err) == (0, "")
+    assert "lab manifests (3 services), 3 drills" in out
+    assert main(["list", "--project", str(root), "--env", "kubernetes"]) == 0
+    assert "notesbadrelease" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="the lab is missing: give --compose FILE or --manifests"):
+        init_project(tmp_path / "none", example / "runbook.md")

@@ -25,14 +25,22 @@ def register(sub: Any) -> None:
     check.set_defaults(handler=_check)
     init = sub.add_parser(
         "init",
-        help="scaffold a drill project from a runbook and a Compose file",
+        help="scaffold a drill project from a runbook and a Compose file or manifests",
         description="Write DIR/drillbook.yaml and DIR/drills/*.yaml: one drill skeleton per "
         "alert and per procedure of the runbook, budgets from its text, TODO wherever a step "
         "needs a command (or the fault and probes need choosing). Refuses to overwrite a project.",
     )
     init.add_argument("directory", metavar="DIR")
     init.add_argument("--runbook", required=True, metavar="R.md", help="the runbook (Markdown)")
-    init.add_argument("--compose", required=True, metavar="C.yaml", help="the Compose file")
+    init.add_argument("--compose", default=None, metavar="C.yaml", help="the Compose file")
+    init.add_argument(
+        "--manifests",
+        nargs="+",
+        default=(),
+        metavar="M.yaml",
+        help="Kubernetes manifests (without --compose: Kubernetes drills whose kubectl lines "
+        "are bound as the runbook writes them)",
+    )
     init.set_defaults(handler=_init)
 
 
@@ -49,7 +57,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    written = init_project(args.directory, args.runbook, args.compose)
+    written = init_project(args.directory, args.runbook, args.compose, tuple(args.manifests))
     drills = written[0].parent / "drills"
     print(f"wrote {written[0]} and {len(written) - 1} drill skeleton(s) under {drills}")
     print(

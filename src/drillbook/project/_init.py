@@ -1,8 +1,10 @@
-"""``drillbook init``: a project scaffolded from a runbook and a Compose file.
+"""``drillbook init``: a project scaffolded from a runbook and a Compose file or manifests.
 
 One drill skeleton per alert and per procedure, budgets read from the runbook's text (left as
 a comment: the loader takes them from the runbook itself), and ``TODO`` wherever a person must
-decide: the fault, the probes, a step whose runbook command has no Docker verb.
+decide: the fault, the probes, a step whose runbook command has no Docker verb. From
+Kubernetes manifests (and no Compose file) the drills are ``env: kubernetes`` and a step whose
+one command is a kubectl line drillbook runs (``kubectl_step``) is bound to it as written.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from drillbook.drills import budgets_for
 from drillbook.errors import ConfigError
 from drillbook.project._drillfile import find_procedures
-from drillbook.project._load import PROJECT_FILE, compose_services
+from drillbook.project._load import PROJECT_FILE, compose_services, manifest_workloads
 from drillbook.project._model import VERBS
 from drillbook.runbook import Procedure, Runbook, Step, load_runbook
 from drillbook.sla import Budget
@@ -70,11 +72,26 @@ def _verb(step: Step, services: set[str]) -> str | None:
     return None
 
 
-def _steps(steps: tuple[Step, ...], services: set[str]) -> list[str]:
+def _kubectl(step: Step, manifests: tuple[Path, ...]) -> str | None:
+    """``kubectl: LINE`` for a step whose one command is a kubectl line drillbook runs."""
+    from drillbook.environments.kubernetes import kubectl_step
+
+    if len(step.commands) != 1 or not step.commands[0].text.startswith("kubectl "):
+        return None
+    try:
+        kubectl_step(step.commands[0].text, manifests=manifests or None)
+    except ValueError:
+        return None
+    return f"kubectl: {_q(step.commands[0].text)}"
+
+
+def _steps(
+    steps: tuple[Step, ...], services: set[str], manifests: tuple[Path, ...] = ()
+) -> list[str]:
     lines = ["steps:"]
     for step in steps:
         lines += [f"  - name: {_q(step.title)}", f"    runbook: {step.line}"]
-        bound = _verb(step, services)
+        bound = _kubectl(step, manifests) if manifests else _verb(step, services)
         if bound is not None:
             lines.append(f"    {bound}")
             continue
@@ -99,24 +116,41 @@ def _budget_comment(budgets: tuple[Budget, ...]) -> list[str]:
     return lines
 
 
-def _alert_drill(runbook: Runbook, name: str, services: set[str], first: str) -> str:
+def _alert_drill(
+    runbook: Runbook, name: str, services: set[str], first: str, manifests: tuple[Path, ...]
+) -> str:
     alert = runbook.alert(name)
     where = Path(runbook.source).name
     lines = [
         f"# {alert.name} ({where}:{alert.line}): a drill skeleton written by drillbook init",
         f"name: {_slug(alert.name)}",
         f"alert: {_q(alert.name)}",
-        "# TODO: the failure to inject, e.g. {kill_container: {service: " + first + "}}",
-        f"fault: {_q('TODO the fault to inject (a name of drillbook.faults.FAULTS)')}",
-        "# TODO: what healthy means, e.g. [{service_healthy: {service: " + first + "}}]",
-        f"probes: {_q('TODO the probes (names of drillbook.probes.PROBES)')}",
-        *_steps(alert.resolution, services),
+    ]
+    if manifests:
+        lines += [
+            "env: kubernetes",
+            "# TODO: the failure to inject, e.g. {pod_kill: {app: " + first + "}}",
+            f"fault: {_q('TODO the fault to inject (drillbook.faults.kubernetes)')}",
+            "# TODO: what healthy means, e.g. [{workload_ready: {app: " + first + "}}]",
+            f"probes: {_q('TODO the probes (drillbook.probes.kubernetes)')}",
+        ]
+    else:
+        lines += [
+            "# TODO: the failure to inject, e.g. {kill_container: {service: " + first + "}}",
+            f"fault: {_q('TODO the fault to inject (a name of drillbook.faults.FAULTS)')}",
+            "# TODO: what healthy means, e.g. [{service_healthy: {service: " + first + "}}]",
+            f"probes: {_q('TODO the probes (names of drillbook.probes.PROBES)')}",
+        ]
+    lines += [
+        *_steps(alert.resolution, services, manifests),
         *_budget_comment(budgets_for(runbook, alert.name)),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _procedure_drill(runbook: Runbook, proc: Procedure, services: set[str]) -> str:
+def _procedure_drill(
+    runbook: Runbook, proc: Procedure, services: set[str], manifests: tuple[Path, ...]
+) -> str:
     where = Path(runbook.source).name
     lines = [
         f"# {proc.name} ({where}:{proc.line}): a drill skeleton written by drillbook init",
@@ -124,8 +158,9 @@ def _procedure_drill(runbook: Runbook, proc: Procedure, services: set[str]) -> s
         "# as the response to a failure",
         f"name: {_slug(proc.name)}",
         f"procedure: {_q(proc.name)}",
+        *(["env: kubernetes"] if manifests else []),
         f"fault: {{scheduled: {{what: {_q(proc.name)}}}}}",
-        *_steps(proc.steps, services),
+        *_steps(proc.steps, services, manifests),
     ]
     if proc.window is not None and proc.window.kind == "window":
         lines.append(
@@ -142,35 +177,35 @@ def _procedure_drill(runbook: Runbook, proc: Procedure, services: set[str]) -> s
 
 
 def init_project(
-    directory: str | Path, runbook_path: str | Path, compose_path: str | Path
+    directory: str | Path,
+    runbook_path: str | Path,
+    compose_path: str | Path | None = None,
+    manifests: tuple[str | Path, ...] = (),
 ) -> list[Path]:
     """Write a project into ``directory`` (created; refused when it holds a project or
-    drills/). Returns the files written."""
+    drills/) from a runbook and a Compose file and/or Kubernetes manifests (without a Compose
+    file, its drills are Kubernetes drills). Returns the files written."""
     root = Path(directory)
     target = root / PROJECT_FILE
-    if target.exists():
-        raise ConfigError(f"{target}: a project is already there; refusing to overwrite it")
-    if (root / "drills").exists():
-        raise ConfigError(f"{root / 'drills'}: already there; refusing to overwrite it")
-    runbook_path, compose_path = Path(runbook_path), Path(compose_path)
-    if not runbook_path.is_file():
-        raise ConfigError(f"{runbook_path}: no such runbook")
-    if not compose_path.is_file():
-        raise ConfigError(f"{compose_path}: no such Compose file")
+    runbook_path, compose, manifest_files = _inputs(root, runbook_path, compose_path, manifests)
     runbook = load_runbook(runbook_path)
     if not runbook.alerts and not runbook.procedures:
         raise ConfigError(f"{runbook_path}: the runbook has no alert or procedure sections")
-    services = compose_services(compose_path)
+    services = compose_services(compose) if compose is not None else []
+    services += [w for m in manifest_files for w in manifest_workloads(m) if w not in services]
+    if not services:
+        raise ConfigError("drillbook init: the lab has no service or workload to drill")
+    kubernetes = manifest_files if compose is None else ()
     roles = runbook_roles(runbook)
     files: dict[str, str] = {}
     known = set(services)
     for alert in runbook.alerts:
         files[_unique(files, _slug(alert.name))] = _alert_drill(
-            runbook, alert.name, known, roles[0] if roles else services[0]
+            runbook, alert.name, known, roles[0] if roles else services[0], kubernetes
         )
     for proc in runbook.procedures:
         assert find_procedures(runbook, proc.name)
-        files[_unique(files, _slug(proc.name))] = _procedure_drill(runbook, proc, known)
+        files[_unique(files, _slug(proc.name))] = _procedure_drill(runbook, proc, known, kubernetes)
     root.mkdir(parents=True, exist_ok=True)
     (root / "drills").mkdir()
 
@@ -182,18 +217,18 @@ def init_project(
         f"name: {_q(root.resolve().name)}",
         f"runbook: {_q(rel(runbook_path))}",
         "lab:",
-        f"  compose: {_q(rel(compose_path))}",
+        *([f"  compose: {_q(rel(compose))}"] if compose is not None else []),
+        *(["  manifests:"] if manifest_files else []),
+        *[f"    - {_q(rel(m))}" for m in manifest_files],
     ]
-    generated = _secret_variables(compose_path)
+    generated = _secret_variables(compose) if compose is not None else {}
     if generated:
         lines.append("# the Compose file's variables without a default: generated per lab run")
         lines.append("secrets:")
         lines += [f"  {var}: [{', '.join(users)}]" for var, users in generated.items()]
     unmatched = [r for r in roles if r not in known]
     if unmatched:
-        lines.append(
-            "# runbook roles with no Compose service of that name: map them (role: service)"
-        )
+        lines.append("# runbook roles with no lab service of that name: map them (role: service)")
         lines += [f"# TODO roles: which service plays {r!r}?" for r in unmatched]
         lines.append("# roles:")
         lines += [f"#   {r}: SERVICE" for r in unmatched]
@@ -206,6 +241,34 @@ def init_project(
         lines.append(f"  - drills/{name}.yaml")
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written
+
+
+def _inputs(
+    root: Path,
+    runbook: str | Path,
+    compose: str | Path | None,
+    manifests: tuple[str | Path, ...],
+) -> tuple[Path, Path | None, tuple[Path, ...]]:
+    """The files init reads, each checked: ConfigError naming the one missing (or a project
+    already in ``root``)."""
+    target = root / PROJECT_FILE
+    if target.exists():
+        raise ConfigError(f"{target}: a project is already there; refusing to overwrite it")
+    if (root / "drills").exists():
+        raise ConfigError(f"{root / 'drills'}: already there; refusing to overwrite it")
+    if compose is None and not manifests:
+        raise ConfigError("drillbook init: the lab is missing: give --compose FILE or --manifests")
+    runbook_path = Path(runbook)
+    compose_file = Path(compose) if compose is not None else None
+    manifest_files = tuple(Path(m) for m in manifests)
+    if not runbook_path.is_file():
+        raise ConfigError(f"{runbook_path}: no such runbook")
+    if compose_file is not None and not compose_file.is_file():
+        raise ConfigError(f"{compose_file}: no such Compose file")
+    for manifest in manifest_files:
+        if not manifest.is_file():
+            raise ConfigError(f"{manifest}: no such manifest")
+    return runbook_path, compose_file, manifest_files
 
 
 _VARIABLE = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")

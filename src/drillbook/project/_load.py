@@ -17,7 +17,7 @@ from drillbook.project._model import DrillSpec, HealthSpec, LabSource, Project, 
 from drillbook.project._parts import Context
 from drillbook.runbook import Runbook, load_runbook
 
-__all__ = ["BUILTIN", "PROJECT_FILE", "compose_services", "load_project"]
+__all__ = ["BUILTIN", "PROJECT_FILE", "compose_services", "load_project", "manifest_workloads"]
 
 PROJECT_FILE = "drillbook.yaml"
 #: the reference stack shipped with drillbook, as a project's lab (``lab: {builtin: ...}``)
@@ -375,3 +375,8 @@ def _drill_entry(proj: _Project, node: Node, where: str, context: Context) -> Dr
         )
     path = proj.file(node, where, "drill file")
     return load_drill(path, context)
+
+
+def manifest_workloads(path: Path) -> list[str]:
+    """The workloads a manifest file declares (Deployments, StatefulSets, ...), by name."""
+    return _workloads(path)
