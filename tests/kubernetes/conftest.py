@@ -15,15 +15,11 @@ def control_plane() -> Iterator[Path]:
     on loopback for one test module, stopped after it (under make test's workers it may run
     beside another worker's Docker lab); its kubeconfig. Built by the bootstrap, cached by
     version."""
-    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
+    from support.labtools import control_plane as plane
 
     # named by process: two test sessions (or xdist workers) never share a cluster
-    plane = ControlPlane(ControlPlaneBuild(default_cache()), name=f"tests-{os.getpid()}", nodes=3)
-    kubeconfig = plane.up(say=lambda _msg: None)
-    try:
+    with plane(f"tests-{os.getpid()}", nodes=3) as kubeconfig:
         yield kubeconfig
-    finally:
-        plane.down(quiet=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from support.labtools import cli_env
+from support.labtools import cli_env, run_cli
 
 pytestmark = pytest.mark.kubernetes
 
@@ -27,19 +27,8 @@ DRILLS = (
 )
 
 
-def _drillbook(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drillbook", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(),
-        check=False,
-    )
-
-
 def test_list_names_every_kubernetes_drill() -> None:
-    result = _drillbook("list", "--env", "kubernetes", timeout=60)
+    result = run_cli("list", "--env", "kubernetes", timeout=60)
     assert result.returncode == 0, result.stderr
     for name in DRILLS:
         assert name in result.stdout
@@ -48,7 +37,7 @@ def test_list_names_every_kubernetes_drill() -> None:
 def test_run_on_kubernetes_writes_a_report_and_leaves_no_residue(
     control_plane: Path, tmp_path: Path
 ) -> None:
-    result = _drillbook(
+    result = run_cli(
         "run",
         "--env",
         "kubernetes",
@@ -77,7 +66,7 @@ def test_run_refuses_a_context_outside_the_lab_before_writing_anything(tmp_path:
         "users: [{name: u, user: {}}]\ncurrent-context: prod-cluster\n"
     )
     report = tmp_path / "reports"
-    result = _drillbook(
+    result = run_cli(
         "run",
         "--env",
         "kubernetes",

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 
 from drillbook.faults.kubernetes import BadRollout, PodKill, PolicyPartition
 from drillbook.project import kubernetes_lab, load_project, project_drills
-from support.labtools import cli_env
+from support.labtools import control_plane, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "examples" / "notes" / "kubernetes"
@@ -117,32 +115,15 @@ def test_bad_kubernetes_drills_name_file_line_and_field(
 # -- on the local control plane -------------------------------------------------------------
 
 
-def _drillbook(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drillbook", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(),
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def plane() -> Iterator[Path]:
-    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
-
-    cp = ControlPlane(ControlPlaneBuild(default_cache()), name=f"notes-{os.getpid()}", nodes=2)
-    kubeconfig = cp.up(say=lambda _msg: None)
-    try:
+    with control_plane(f"notes-{os.getpid()}", nodes=2) as kubeconfig:
         yield kubeconfig
-    finally:
-        cp.down(quiet=True)
 
 
 @pytest.mark.kubernetes
 def test_the_kubernetes_project_runs_its_kubectl_runbook(plane: Path, tmp_path: Path) -> None:
-    result = _drillbook(
+    result = run_cli(
         "run", "--project", str(PROJECT), "--env", "kubernetes", "--kubeconfig", str(plane),
         "--report", str(tmp_path),
     )  # fmt: skip
@@ -166,7 +147,7 @@ def test_the_kubernetes_project_runs_its_kubectl_runbook(plane: Path, tmp_path: 
     policies = evidence["kubectl-get-networkpolicy.txt"].read_text()
     assert "api-egress" not in policies  # read while the partition was in effect
     assert "db-ingress" in policies
-    status = _drillbook(
+    status = run_cli(
         "lab", "status", "--env", "kubernetes", "--project", str(PROJECT),
         "--kubeconfig", str(plane), timeout=60,
     )  # fmt: skip
@@ -177,7 +158,7 @@ def test_the_kubernetes_project_runs_its_kubectl_runbook(plane: Path, tmp_path: 
 def test_the_sabotaged_kubernetes_project_breaches_naming_the_line(
     plane: Path, tmp_path: Path
 ) -> None:
-    result = _drillbook(
+    result = run_cli(
         "run", "--project", str(SABOTAGED), "--env", "kubernetes", "--kubeconfig", str(plane),
         "--report", str(tmp_path),
     )  # fmt: skip
@@ -188,3 +169,16 @@ def test_the_sabotaged_kubernetes_project_breaches_naming_the_line(
     assert "last observed: api: every replica ready: 1/2 replicas ready" in out
     assert "over by" in out
     assert "residue: none" in result.stdout  # the fault was reverted all the same
+
+
+def test_a_project_of_manifests_only_is_listed_for_kubernetes_without_env(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from drillbook.cli import main
+
+    assert main(["list", "--project", str(PROJECT)]) == 0
+    out = capsys.readouterr().out
+    for name in ("api-pods-killed", "api-cut-from-db", "api-bad-release"):
+        assert name in out
+    assert main(["run", "--project", str(PROJECT), "--dry-run"]) == 0
+    assert "dry run: 3 drill(s)" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,33 @@ def run_label(lab: DockerLab) -> str:
 
 def cli_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": SRC, **extra}
+
+
+def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``drillbook ARGS`` in a process of its own, as a user runs it: output captured, bounded
+    in time, never raising on its exit code (the tests judge it)."""
+    return subprocess.run(
+        [*DRILLBOOK, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        check=False,
+    )
+
+
+@contextmanager
+def control_plane(name: str, nodes: int = 3) -> Iterator[Path]:
+    """A real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok nodes)
+    on loopback, always stopped afterwards; its kubeconfig. Built by the bootstrap."""
+    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
+
+    plane = ControlPlane(ControlPlaneBuild(default_cache()), name=name, nodes=nodes)
+    kubeconfig = plane.up(say=lambda _msg: None)
+    try:
+        yield kubeconfig
+    finally:
+        plane.down(quiet=True)
 
 
 @contextmanager

@@ -46,10 +46,11 @@ def register(sub: Any) -> None:
     )
     run.add_argument(
         "--env",
-        default="docker",
+        default=None,
         choices=(*ENVIRONMENTS.names(), "kubernetes"),
-        help="lab backend: docker (default), or kubernetes: --kubeconfig/--context (a lab "
-        "context), else a local control plane started for the run",
+        help="lab backend: docker (default; a project of manifests only: kubernetes), or "
+        "kubernetes: --kubeconfig/--context (a lab context), else a local control plane "
+        "started for the run",
     )
     run.add_argument("--kubeconfig", default=None, help="with --env kubernetes (or KUBECONFIG)")
     run.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
@@ -89,12 +90,18 @@ def register(sub: Any) -> None:
 
     lst = sub.add_parser("list", help="each drill with its alert, fault and budgets")
     lst.add_argument("--runbook", default=None, metavar="FILE")
-    lst.add_argument("--env", default="docker", choices=("docker", "kubernetes"))
+    lst.add_argument(
+        "--env",
+        default=None,
+        choices=("docker", "kubernetes"),
+        help="docker (default; a project of manifests only: kubernetes)",
+    )
     add_project_option(lst)
     lst.set_defaults(handler=_list)
 
 
 def _list(args: argparse.Namespace) -> int:
+    subject = subject_of(args)
     rows = [
         (
             d.name,
@@ -102,7 +109,7 @@ def _list(args: argparse.Namespace) -> int:
             d.fault.name,
             ", ".join(f"{b.measure}<={b.seconds:g}s" for b in d.budgets),
         )
-        for d in subject_of(args).drills(args.env)
+        for d in subject.drills(args.env or subject.default_env)
     ]
     print(table(["drill", "alert", "fault", "budgets (from the runbook)"], rows))
     return 0
@@ -253,6 +260,7 @@ class _Tier:
 def _run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     subject = subject_of(args)
+    args.env = args.env or subject.default_env
     drills = select(subject.drills(args.env), list(args.drills))
     if args.dry_run:
         for d in drills:

@@ -111,9 +111,10 @@ def _k8s_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env",
         choices=("docker", "kubernetes"),
-        default="docker",
-        help="docker (default): the testcontainers lab; kubernetes: the manifests in "
-        "fixtures/k8s applied to a lab context (see `drillbook k8s up`)",
+        default=None,
+        help="docker (default; a project of manifests only: kubernetes): the testcontainers "
+        "lab; kubernetes: the manifests (fixtures/k8s, or the project's) applied to a lab "
+        "context (see `drillbook k8s up`)",
     )
     parser.add_argument("--kubeconfig", default=None, help="with --env kubernetes (or KUBECONFIG)")
     parser.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
@@ -141,6 +142,7 @@ def _name(parser: argparse.ArgumentParser) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
+    args.env = args.env or subject_of(args).default_env
     if args.env == "kubernetes":
         k8s = _kubernetes(args)
         k8s.start()
@@ -169,6 +171,7 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    args.env = args.env or subject_of(args).default_env
     if args.env == "kubernetes":
         return _k8s_rows(_kubernetes(args), args.json)
     lab = DockerLab(subject_of(args).lab_settings(args.name))
@@ -259,6 +262,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    args.env = args.env or subject_of(args).default_env
     if args.env == "kubernetes":
         k8s = _kubernetes(args)
         removed_k8s = k8s.stop()

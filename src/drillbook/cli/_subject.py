@@ -84,6 +84,14 @@ class Subject:
         return KubernetesLab(kubeconfig, context)
 
     @property
+    def default_env(self) -> str:
+        """The lab backend a command uses without ``--env``: the project's first (docker
+        when it has a Compose file, kubernetes for manifests only), docker otherwise."""
+        if self.project is not None and self.project.lab.envs:
+            return self.project.lab.envs[0]
+        return "docker"
+
+    @property
     def kube_context(self) -> str | None:
         """The kube context the project names (``lab.context``), if any."""
         return self.project.lab.context if self.project is not None else None
