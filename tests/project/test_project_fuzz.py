@@ -22,10 +22,21 @@ from support.mutations import mutate, paths, text_mutated
 SHOP = Path(__file__).resolve().parent / "data" / "shop"
 FILES = ("drillbook.yaml", "drills/api-killed.yaml", "drills/breach.yaml", "compose.yaml")
 TEXTS = {name: (SHOP / name).read_text() for name in FILES}
+# a project of manifests: Kubernetes drills (env, pod_kill, kubectl: lines), a manifest
+K8S = Path(__file__).resolve().parents[2] / "examples" / "notes" / "kubernetes"
+K8S_FILES = (
+    "drillbook.yaml",
+    "drills/api-pods-killed.yaml",
+    "drills/api-cut-from-db.yaml",
+    "manifests/notes.yaml",
+)
+K8S_TEXTS = {name: (K8S / name).read_text() for name in K8S_FILES}
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 _ROOT = Path(tempfile.mkdtemp(prefix="drillbook-project-fuzz-")) / "shop"
 shutil.copytree(SHOP, _ROOT)
+_K8S_ROOT = _ROOT.parent / "notes-k8s"
+shutil.copytree(K8S, _K8S_ROOT, ignore=shutil.ignore_patterns("sabotaged"))
 atexit.register(shutil.rmtree, _ROOT.parent, True)
 
 scalars = st.one_of(
@@ -35,6 +46,7 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
     st.sampled_from(["api", "web", "db", "TODO x", "restart", "kill_container", "ApiDown", "/h"]),
+    st.sampled_from(["kubernetes", "docker", "pod_kill", "kubectl get pods", "workload_ready"]),
 )
 values = st.recursive(
     scalars,
@@ -53,16 +65,16 @@ def yaml_mutated(draw: st.DrawFn, text: str) -> str:
     return yaml.safe_dump(mutate(doc, path, action, draw(values)), allow_unicode=True)
 
 
-def _check_project(name: str, text: str) -> None:
-    for other, original in TEXTS.items():
-        (_ROOT / other).write_text(original, encoding="utf-8")
-    (_ROOT / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+def _check_project(name: str, text: str, root: Path = _ROOT, texts: dict[str, str] = TEXTS) -> None:
+    for other, original in texts.items():
+        (root / other).write_text(original, encoding="utf-8")
+    (root / name).write_text(text, encoding="utf-8", errors="surrogatepass")
     err, out = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        code = main(["check-project", str(_ROOT)])  # an exception here fails the test
+        code = main(["check-project", str(root)])  # an exception here fails the test
     assert code in (0, 2), (code, err.getvalue())
     if code == 2:
-        assert err.getvalue().startswith(f"drillbook: error: {_ROOT}/"), err.getvalue()
+        assert err.getvalue().startswith(f"drillbook: error: {root}/"), err.getvalue()
         assert out.getvalue() == ""
     else:
         assert out.getvalue().startswith("project "), out.getvalue()
@@ -83,3 +95,18 @@ def test_a_project_file_mutated_as_yaml(case: tuple[str, str]) -> None:
 )
 def test_a_project_file_mutated_as_text(case: tuple[str, str]) -> None:
     _check_project(*case)
+
+
+@FUZZ
+@given(
+    st.sampled_from(K8S_FILES).flatmap(
+        lambda n: st.tuples(
+            st.just(n),  # a manifest holds several documents: mutated as text only
+            text_mutated(K8S_TEXTS[n])
+            if n.startswith("manifests/")
+            else yaml_mutated(K8S_TEXTS[n]) | text_mutated(K8S_TEXTS[n]),
+        )
+    )
+)
+def test_a_kubernetes_project_file_mutated(case: tuple[str, str]) -> None:
+    _check_project(*case, root=_K8S_ROOT, texts=K8S_TEXTS)
