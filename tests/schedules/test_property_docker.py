@@ -48,7 +48,11 @@ def test_the_ledger_invariants_can_fail(real_lab: DockerLab) -> None:
     try:
         check = trades_one_to_one(real_lab)
         assert not check.ok
-        assert f"lost (filled, not recorded): ['{lost[0]}']" in check.detail
+        # the deleted one is among the lost; the bot trades on meanwhile, so an order it has
+        # filled and not yet recorded may be listed beside it (one CI run saw that)
+        assert "lost (filled, not recorded): [" in check.detail
+        listed = check.detail.split("lost (filled, not recorded): [", 1)[1].split("]", 1)[0]
+        assert f"'{lost[0]}'" in listed.split(", "), check.detail
     finally:
         platform.sql(
             "INSERT INTO trade_executions(client_order_id, exchange, exchange_order_id, symbol, "
