@@ -166,7 +166,7 @@ class _Tier:
         if self.args.env != "kubernetes":
             return
         project = self.subject.project
-        if project is not None and not project.lab.builtin and not project.lab.manifests:
+        if project is not None and "kubernetes" not in project.lab.envs:
             raise ConfigError(
                 f"--env kubernetes with {self.subject.label}: its lab is a Compose file only "
                 "(no lab.manifests)",

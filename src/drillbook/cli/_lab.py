@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from drillbook.cli._subject import add_project_option, subject_of
+from drillbook.cli._subject import Subject, add_project_option, subject_of
 from drillbook.cli._table import table
 from drillbook.engine import docker_client
 from drillbook.environments import LabLock
@@ -120,10 +120,10 @@ def _k8s_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
 
 
-def _kubernetes(args: argparse.Namespace) -> Any:
+def _kubernetes(args: argparse.Namespace, subject: Subject) -> Any:
     """The Kubernetes lab of the subject: ``--project DIR``'s manifests, or the reference
     stack's fixtures/k8s, in the named (or current) lab context."""
-    return subject_of(args).kubernetes_lab(args.kubeconfig, args.context)
+    return subject.kubernetes_lab(args.kubeconfig, args.context)
 
 
 def _k8s_rows(lab: Any, as_json: bool) -> int:
@@ -142,13 +142,12 @@ def _name(parser: argparse.ArgumentParser) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    args.env = args.env or subject_of(args).default_env
-    if args.env == "kubernetes":
-        k8s = _kubernetes(args)
+    subject = subject_of(args)
+    if (args.env or subject.default_env) == "kubernetes":
+        k8s = _kubernetes(args, subject)
         k8s.start()
         print(f"lab {k8s.name!r} up (run {k8s.run_id})", file=sys.stderr)
         return _k8s_rows(k8s, args.json)
-    subject = subject_of(args)
     catalog = subject.lab_settings(args.name).catalog
     for name in args.service:
         service(name, catalog)  # unknown names fail before anything starts
@@ -171,10 +170,10 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    args.env = args.env or subject_of(args).default_env
-    if args.env == "kubernetes":
-        return _k8s_rows(_kubernetes(args), args.json)
-    lab = DockerLab(subject_of(args).lab_settings(args.name))
+    subject = subject_of(args)
+    if (args.env or subject.default_env) == "kubernetes":
+        return _k8s_rows(_kubernetes(args, subject), args.json)
+    lab = DockerLab(subject.lab_settings(args.name))
     if not lab.is_up():
         if args.json:
             print(json.dumps({"lab": args.name, "up": False, "services": []}))
@@ -262,13 +261,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    args.env = args.env or subject_of(args).default_env
-    if args.env == "kubernetes":
-        k8s = _kubernetes(args)
+    subject = subject_of(args)
+    if (args.env or subject.default_env) == "kubernetes":
+        k8s = _kubernetes(args, subject)
         removed_k8s = k8s.stop()
         print(f"lab {k8s.name!r} down: removed {', '.join(removed_k8s) or 'nothing'}")
         return 0
-    lab = DockerLab(subject_of(args).lab_settings(args.name))
+    lab = DockerLab(subject.lab_settings(args.name))
     removed = lab.stop()
     if not removed:
         print(f"lab {args.name!r} is not up; nothing to remove")

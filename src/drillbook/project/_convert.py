@@ -12,7 +12,14 @@ from drillbook.faults import FAULTS
 from drillbook.faults.kubernetes import KUBERNETES_FAULTS
 from drillbook.probes import PROBES
 from drillbook.probes.kubernetes import KUBERNETES_PROBES
-from drillbook.project._model import DrillSpec, InvariantSpec, Project, RoleMap, StepSpec
+from drillbook.project._model import (
+    SERVICE_FIELDS,
+    DrillSpec,
+    InvariantSpec,
+    Project,
+    RoleMap,
+    StepSpec,
+)
 from drillbook.waiting import Check
 
 __all__ = ["to_drill"]
@@ -20,7 +27,7 @@ __all__ = ["to_drill"]
 
 def _resolved(params: Mapping[str, Any], roles: RoleMap) -> dict[str, Any]:
     out = dict(params)
-    for key in ("service", "app", "workload"):  # a runbook role names its lab service
+    for key in SERVICE_FIELDS:  # a runbook role names its lab service
         if isinstance(out.get(key), str):
             out[key] = roles.service(out[key])
     return out
@@ -62,8 +69,9 @@ def _check(inv: InvariantSpec, roles: RoleMap, env: str) -> Callable[[Any], Chec
 
 
 def _kubernetes_check(inv: InvariantSpec, roles: RoleMap) -> Callable[[Any], Check]:
-    """On the Kubernetes lab: SQL through an exec in the database's pod, HTTP through one in
-    the service's; on simulated nodes both say so (NeedsRealNode), never pass."""
+    """On the Kubernetes lab: SQL through the platform's ``sql`` and HTTP through a pod, which
+    ``KubernetesPlatform`` cannot do yet (its nodes are simulated): both raise NeedsRealNode,
+    which the runner records as skipped, never as held."""
     from drillbook.environments.kubernetes import NeedsRealNode
 
     if inv.kind == "sql":

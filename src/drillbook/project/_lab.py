@@ -78,9 +78,8 @@ def kubernetes_lab(
 def project_drills(project: Project, env: str = "docker") -> list[Drill]:
     """Every drill of ``project`` for the ``env`` backend, in file order: data drills (their
     ``env:``, by default the project's first backend) as :func:`to_drill` builds them, Python
-    drills imported by
-    ``module:function`` (the project directory first on the import path) and called with the
-    project's runbook; the function returns one Drill or several."""
+    drills imported by ``module:function`` (the project directory first on the import path)
+    and called with the project's runbook; the function returns one Drill or several."""
     drills: list[Drill] = []
     for spec in project.drills:
         if spec.env != env:

@@ -257,6 +257,15 @@ def _roles(proj: _Project, node: Node, lab: LabSource) -> RoleMap:
     return RoleMap(roles)
 
 
+def _port(reader: Reader, node: Node, where: str) -> int:
+    """A port number (1 to 65535) written as an integer."""
+    ok = isinstance(node, ScalarNode) and node.tag == NUMBERS[0]
+    port = int(node.value) if ok and str(node.value).isdigit() else 0
+    if not 0 < port < 65536:
+        reader.fail(node, where, f"expected a port number, got {kind(node)}")
+    return port
+
+
 def _monitoring(
     proj: _Project, node: Node, roles: RoleMap, known: tuple[str, ...]
 ) -> tuple[tuple[str, int, str], ...]:
@@ -274,11 +283,7 @@ def _monitoring(
         service = _service(proj, key, "monitoring", roles, known)
         where = f"monitoring.{reader.text(key, 'monitoring')}"
         fields = reader.mapping(value, where, ("port",), ("path",))
-        pnode = fields["port"][1]
-        ok = isinstance(pnode, ScalarNode) and pnode.tag == NUMBERS[0]
-        port = int(pnode.value) if ok and str(pnode.value).isdigit() else 0
-        if not 0 < port < 65536:
-            reader.fail(pnode, f"{where}.port", f"expected a port number, got {kind(pnode)}")
+        port = _port(reader, fields["port"][1], f"{where}.port")
         path = reader.text(fields["path"][1], f"{where}.path") if "path" in fields else "/metrics"
         if not path.startswith("/"):
             reader.fail(fields["path"][1], f"{where}.path", f"expected a path, got {path!r}")
@@ -307,13 +312,7 @@ def _health(
             )
         if "http" in fields and "command" in fields:
             reader.fail(value, where, "expected one check: http or command, not both")
-        port = None
-        if "port" in fields:
-            pnode = fields["port"][1]
-            ok = isinstance(pnode, ScalarNode) and pnode.tag == NUMBERS[0]
-            port = int(pnode.value) if ok and str(pnode.value).isdigit() else 0
-            if not 0 < port < 65536:
-                reader.fail(pnode, f"{where}.port", f"expected a port number, got {kind(pnode)}")
+        port = _port(reader, fields["port"][1], f"{where}.port") if "port" in fields else None
         if "http" in fields and port is None:
             reader.fail(value, where, "an http check needs its port: N")
         http = reader.text(fields["http"][1], f"{where}.http") if "http" in fields else None

@@ -14,6 +14,7 @@ from drillbook.sla import Budget
 __all__ = [
     "ENVS",
     "KUBERNETES_VERBS",
+    "SERVICE_FIELDS",
     "VERBS",
     "DrillSpec",
     "HealthSpec",
@@ -58,6 +59,9 @@ KUBERNETES_VERBS = (
     "exec",
 )
 ENVS = ("docker", "kubernetes")
+#: the parameters of a fault, probe or verb that name a lab service (a Kubernetes fault's
+#: ``app`` or ``workload`` too): checked against the lab, mapped through the roles
+SERVICE_FIELDS = ("service", "app", "workload")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from drillbook._yaml import NULL, NUMBERS, Reader, kind, line_of, to_python
 from drillbook.drills._budgets import stage_name
 from drillbook.environments.docker import DockerPlatform
 from drillbook.errors import ConfigError
-from drillbook.project._model import KUBERNETES_VERBS, VERBS, InvariantSpec, RoleMap, StepSpec
+from drillbook.project._model import (
+    KUBERNETES_VERBS,
+    SERVICE_FIELDS,
+    VERBS,
+    InvariantSpec,
+    RoleMap,
+    StepSpec,
+)
 from drillbook.registry import Registry
 from drillbook.runbook import Procedure, Runbook
 
@@ -71,8 +78,7 @@ class FileChecks:
         if not isinstance(node, MappingNode):
             self.reader.fail(node, where, f"expected a mapping of parameters, got {kind(node)}")
         for key, value in node.value:
-            # a service names a Compose service or workload; a Kubernetes fault's app too
-            if isinstance(key, ScalarNode) and key.value in ("service", "app", "workload"):
+            if isinstance(key, ScalarNode) and key.value in SERVICE_FIELDS:
                 self.service(value, f"{where}.{key.value}")
         value = to_python(node, self.reader.path)
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):

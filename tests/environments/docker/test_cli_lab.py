@@ -11,20 +11,13 @@ import time
 import docker
 import pytest
 
-from support.labtools import DRILLBOOK, cli_env, leftovers
+from support.labtools import DRILLBOOK, cli_env, leftovers, run_cli
 
 pytestmark = pytest.mark.docker
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*DRILLBOOK, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(),
-        check=False,
-    )
+    return run_cli(*args, timeout=timeout)
 
 
 def test_up_status_down(client: docker.DockerClient, lab_name: str) -> None:
