@@ -48,7 +48,24 @@ def test_pod_kill_through_chaostoolkit_kubernetes_and_the_replicaset_heals(
     fault.inject(k8s_lab)
     assert len(fault._killed) == 2
     assert set(fault._killed) <= before
-    # the ReplicaSet replaces them: ready again with new names, within seconds on kwok
+
+    # the ReplicaSet replaces them: ready again with new names, within seconds on kwok. The
+    # Deployment's status lags the kill (it still says 3/3 ready for a moment), so the wait is
+    # on the pods themselves, not on wait_ready.
+    def replaced() -> Check:
+        pods = core.list_namespaced_pod("trading-bot", label_selector="app=backend").items
+        live = [p for p in pods if p.metadata.deletion_timestamp is None]
+        names = {p.metadata.name for p in live}
+        ready = [
+            p
+            for p in live
+            if any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or ())
+        ]
+        stale = names & set(fault._killed)
+        detail = f"{len(ready)}/{len(live)} ready, killed still there: {sorted(stale)}"
+        return Check(len(live) == 3 and len(ready) == 3 and not stale, detail)
+
+    k8s_lab.wait("3 new backend pods ready", replaced, 60)
     k8s_lab.wait_ready(60)
     after = {
         p.metadata.name
@@ -232,6 +249,13 @@ def test_platform_verbs_rollout_undo_drain_job_from_cronjob_apply(
     evicted = platform.drain(node)
     assert evicted
     try:
+        # the evicted pods go first (the Deployments' status lags the evictions), then every
+        # workload is ready again elsewhere
+        def drained() -> Check:
+            left = core.list_namespaced_pod("trading-bot", field_selector=f"spec.nodeName={node}")
+            return Check(not left.items, f"on {node}: {[p.metadata.name for p in left.items]}")
+
+        k8s_lab.wait(f"no lab pod left on {node}", drained, 60)
         k8s_lab.wait_ready(60)
         left = core.list_namespaced_pod("trading-bot", field_selector=f"spec.nodeName={node}")
         assert not left.items

@@ -77,6 +77,16 @@ class KubernetesLab:
         )
         self._secret_values: dict[str, str] = {}
 
+    def close(self) -> None:
+        """Close the API client's connections (the lab's namespace stays as it is)."""
+        self.api.close()
+
+    def __enter__(self) -> KubernetesLab:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # -- Environment ---------------------------------------------------------------------
     @property
     def name(self) -> str:
