@@ -7,7 +7,7 @@ REPORTS ?= reports
 # 3 on 2 cores: the tests mostly wait (measured: 12.3 min against 17.7 with 2, README)
 WORKERS ?= 3
 
-.PHONY: bootstrap bootstrap-k8s bootstrap-test bootstrap-reports drill test lint unit bench bench-k8s clean allure trends runbook-check
+.PHONY: bootstrap bootstrap-k8s bootstrap-test bootstrap-reports drill test test-real-nodes lint unit bench bench-k8s clean allure trends runbook-check
 
 bootstrap:
 	@bash .ci/bootstrap
@@ -31,7 +31,14 @@ drill: bootstrap
 ## schedules and the drills' profile. Prints its slowest tests and wall time (the budget check).
 test: bootstrap-test lint
 	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE) --drill-profile=$(PROFILE) \
-		-n $(WORKERS) --dist loadfile
+		-n $(WORKERS) --dist loadfile -m "not real_nodes"
+
+## the real-node Kubernetes tier (issue 17, not in `make test` yet): builds kubelet, kube-proxy,
+## pause, CoreDNS and the node image first (minutes the first time, cached after)
+test-real-nodes: bootstrap-k8s
+	$(BIN)/drillbook k8s build --nodes real
+	$(BIN)/drillbook images build k8s-node
+	$(BIN)/pytest -q -m real_nodes tests/kubernetes/test_real_nodes.py
 
 lint:
 	$(BIN)/ruff check src tests drills bench fixtures conftest.py

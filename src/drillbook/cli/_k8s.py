@@ -17,10 +17,25 @@ def register(sub: Any) -> None:
     build = verbs.add_parser(
         "build", help="build kube-apiserver, controller-manager, scheduler, kwok; fetch etcd"
     )
+    build.add_argument(
+        "--nodes",
+        choices=("kwok", "real"),
+        default="kwok",
+        help="real: also kubelet, kube-proxy, pause, CoreDNS and the node image",
+    )
     build.set_defaults(handler=_build)
     up = verbs.add_parser("up", help="start the cluster (building first when needed)")
     up.add_argument("--name", default="drillbook", help="cluster name (default: drillbook)")
-    up.add_argument("--nodes", type=int, default=3, help="kwok nodes (default: 3)")
+    up.add_argument(
+        "--nodes",
+        default="3",
+        metavar="N|real",
+        help="N kwok (simulated) nodes (default: 3), or `real`: node containers whose kubelet "
+        "and containerd run the stack's images as real processes (docs/real-nodes)",
+    )
+    up.add_argument(
+        "--count", type=int, default=2, help="with --nodes real: how many nodes (default: 2)"
+    )
     up.set_defaults(handler=_up)
     down = verbs.add_parser("down", help="stop the cluster and remove its state")
     down.add_argument("--name", default="drillbook")
@@ -35,21 +50,29 @@ def register(sub: Any) -> None:
     status.set_defaults(handler=_status)
 
 
-def _plane(args: argparse.Namespace) -> Any:
-    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
-
-    return ControlPlane(
-        ControlPlaneBuild(default_cache()),
-        name=getattr(args, "name", "drillbook"),
-        nodes=getattr(args, "nodes", 3),
+def _plane(args: argparse.Namespace, nodes: int | str = 3) -> Any:
+    """The cluster called ``args.name``: a real-node one when ``nodes`` is ``real`` or when
+    one by that name is up (its state says so), else the loopback plane with kwok nodes."""
+    from drillbook.environments.kubernetes import (
+        ControlPlane,
+        ControlPlaneBuild,
+        RealCluster,
+        default_cache,
     )
+
+    build = ControlPlaneBuild(default_cache())
+    name = getattr(args, "name", "drillbook")
+    real = RealCluster(build, name=name, nodes=getattr(args, "count", 2))
+    if nodes == "real" or real.state() is not None:
+        return real
+    return ControlPlane(build, name=name, nodes=int(nodes))
 
 
 def _build(args: argparse.Namespace) -> int:
     from drillbook.environments.kubernetes import ControlPlaneBuild, default_cache
 
     build = ControlPlaneBuild(default_cache())
-    took = build.build()
+    took = build.build(nodes=args.nodes == "real")
     for binary, seconds in took.items():
         print(f"built {binary} in {seconds:.0f}s")
     print(f"binaries: {build.bin_dir}")
@@ -57,11 +80,14 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    if not 1 <= args.nodes <= 50:
-        from drillbook.errors import ConfigError
+    from drillbook.errors import ConfigError
 
-        raise ConfigError(f"--nodes {args.nodes}: expected 1 to 50")
-    kubeconfig = _plane(args).up()
+    if args.nodes == "real":
+        if not 1 <= args.count <= 5:
+            raise ConfigError(f"--count {args.count}: expected 1 to 5 real nodes")
+    elif not args.nodes.isdigit() or not 1 <= int(args.nodes) <= 50:
+        raise ConfigError(f"--nodes {args.nodes}: expected 1 to 50 (kwok nodes), or real")
+    kubeconfig = _plane(args, args.nodes).up()
     print(f"export KUBECONFIG={kubeconfig}")
     return 0
 
@@ -70,13 +96,24 @@ def _down(args: argparse.Namespace) -> int:
     if not args.all:
         _plane(args).down()
         return 0
-    from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
+    from drillbook.environments.kubernetes import (
+        ControlPlane,
+        ControlPlaneBuild,
+        RealCluster,
+        default_cache,
+        real_clusters_left,
+    )
 
     build = ControlPlaneBuild(default_cache())
     root = build.cache / "clusters"
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    real = set(real_clusters_left())  # also those whose state directory is gone
     for name in names:
-        ControlPlane(build, name=name).down()
+        if name not in real and RealCluster(build, name=name).state() is None:
+            ControlPlane(build, name=name).down()
+    for name in sorted(real | {n for n in names if RealCluster(build, name=n).state()}):
+        RealCluster(build, name=name).down()
+    names = sorted({*names, *real})
     print(f"k8s down --all: {len(names)} cluster(s) {names if names else ''}".rstrip())
     return 0
 
@@ -87,5 +124,5 @@ def _status(args: argparse.Namespace) -> int:
     if state is None:
         print(f"cluster {args.name!r}: not up")
         return 1
-    print(json.dumps({**state.__dict__, "kubeconfig": str(plane.kubeconfig)}, indent=2))
+    print(json.dumps({**vars(state), "kubeconfig": str(plane.kubeconfig)}, indent=2))
     return 0

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from drillbook.errors import LabError
 
-__all__ = ["Endpoint", "Environment", "ServiceHandle", "ServiceStatus"]
+__all__ = ["Endpoint", "Environment", "ExecResult", "ServiceHandle", "ServiceStatus"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,14 @@ class ServiceHandle:
     @property
     def url(self) -> str:
         return self.endpoint().url
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """A command run in a service's container (Docker) or pod (Kubernetes): exit code, output."""
+
+    exit_code: int
+    output: str
 
 
 @dataclass(frozen=True)

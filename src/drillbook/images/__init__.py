@@ -11,10 +11,11 @@ from drillbook.images._builder import (
     mmdebstrap_command,
     recipe_for_reference,
 )
-from drillbook.images._catalog import RECIPES, get_recipe
+from drillbook.images._catalog import NODE_RECIPE, RECIPES, get_recipe
 from drillbook.images._recipe import ImageRecipe, recipe_hash
 
 __all__ = [
+    "NODE_RECIPE",
     "RECIPES",
     "BuildResult",
     "ImageBuilder",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drillbook.errors import ConfigError
 from drillbook.images._recipe import ImageRecipe
 
-__all__ = ["RECIPES", "get_recipe"]
+__all__ = ["NODE_RECIPE", "RECIPES", "get_recipe"]
 
 # tools every lab image carries: drills inspect processes and filter packets inside a container
 _COMMON = ("ca-certificates", "procps", "iproute2", "iptables", "netcat-openbsd")
@@ -80,10 +80,28 @@ RECIPES: tuple[ImageRecipe, ...] = (
     ),
 )
 
+#: a real Kubernetes node (``drillbook k8s up --nodes real``): containerd and runc from Debian,
+#: the CNI plugins; kubelet and kube-proxy are copied in at start from the Go build. Built only
+#: when real nodes are asked for, so not in ``RECIPES`` (``drillbook images build``).
+NODE_RECIPE = ImageRecipe(
+    name="k8s-node",
+    description="a Kubernetes node: containerd 1.6, runc, the CNI plugins (kubelet copied in)",
+    packages=(
+        "containerd",
+        "runc",
+        "containernetworking-plugins",
+        "util-linux",
+        "mount",
+        "curl",
+        *_COMMON,
+    ),
+    cmd=("sleep", "infinity"),
+)
+
 
 def get_recipe(name: str) -> ImageRecipe:
     """The recipe called ``name``; :class:`ConfigError` naming the known ones otherwise."""
-    for recipe in RECIPES:
+    for recipe in (*RECIPES, NODE_RECIPE):
         if recipe.name == name:
             return recipe
     known = ", ".join(r.name for r in RECIPES)

@@ -15,11 +15,10 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drillbook.environments.base import ServiceHandle
+from drillbook.environments.base import ExecResult, ServiceHandle
 from drillbook.environments.docker._lab import DockerLab
 from drillbook.errors import ConfigError, LabError
 
@@ -39,12 +38,6 @@ SECRETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("backend",),
     ),
 }
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    exit_code: int
-    output: str
 
 
 _SECRET_KEY = re.compile(r"KEY|SECRET|PASS|TOKEN|URL|DSN|ACCOUNTS|DATA_SOURCE", re.IGNORECASE)

@@ -14,10 +14,17 @@ from drillbook.environments.kubernetes._lab import (
     allowed_context,
     node_ready,
 )
+from drillbook.environments.kubernetes._nodes import (
+    CLUSTER_LABEL,
+    RealCluster,
+    RealClusterState,
+    real_clusters_left,
+)
 from drillbook.environments.kubernetes._platform import KubernetesPlatform, NeedsRealNode
 
 __all__ = [
     "BINARIES",
+    "CLUSTER_LABEL",
     "CRASH_LOOP_LABEL",
     "MANIFESTS",
     "NODE_NOT_READY_LABEL",
@@ -27,8 +34,11 @@ __all__ = [
     "KubernetesLab",
     "KubernetesPlatform",
     "NeedsRealNode",
+    "RealCluster",
+    "RealClusterState",
     "allowed_context",
     "default_cache",
     "kubectl_step",
     "node_ready",
+    "real_clusters_left",
 ]

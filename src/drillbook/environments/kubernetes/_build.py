@@ -22,13 +22,17 @@ from pathlib import Path
 
 from drillbook.errors import LabError
 
-__all__ = ["BINARIES", "ControlPlaneBuild", "default_cache"]
+__all__ = ["BINARIES", "NODE_BINARIES", "ControlPlaneBuild", "default_cache"]
 
 KUBERNETES = "v1.34.4"
 KWOK = "v0.7.0"
 ETCD_PACKAGE = "etcd-server"  # Debian trixie's (3.5.x): bookworm's 3.4 is too old for 1.34
 GO_PROXY = "https://proxy.golang.org"
 BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "etcd")
+#: what real nodes add (``drillbook k8s build --nodes real``): the node agent and the service
+#: proxy from the same module, the sandbox's pause process, and CoreDNS for cluster DNS
+NODE_BINARIES = ("kubelet", "kube-proxy", "pause", "coredns")
+COREDNS = "v1.12.4"
 #: KWOK's stage files the control plane runs with, under its module's kustomize/stage/
 KWOK_STAGES = (
     "pod/fast/pod-ready.yaml",
@@ -69,12 +73,15 @@ class ControlPlaneBuild:
         so ``up`` can give pods a start-up time (see ``ControlPlane.pod_start_ms``)."""
         return self.cache / self.key / "kwok-stages"
 
-    def missing(self) -> list[str]:
-        return [b for b in BINARIES if not os.access(self.path(b), os.X_OK)]
+    def missing(self, *, nodes: bool = False) -> list[str]:
+        wanted = (*BINARIES, *NODE_BINARIES) if nodes else BINARIES
+        return [b for b in wanted if not os.access(self.path(b), os.X_OK)]
 
-    def build(self, say: Callable[[str], None] = print) -> dict[str, float]:
-        """Build what is missing; return seconds per binary built (empty when all cached)."""
-        missing = self.missing()
+    def build(self, say: Callable[[str], None] = print, *, nodes: bool = False) -> dict[str, float]:
+        """Build what is missing; return seconds per binary built (empty when all cached).
+
+        ``nodes``: also what real nodes run (kubelet, kube-proxy, pause, CoreDNS)."""
+        missing = self.missing(nodes=nodes)
         if not missing:
             self._kwok_stages()
             say(f"control plane {self.key}: cached in {self.bin_dir}")
@@ -87,7 +94,7 @@ class ControlPlaneBuild:
             )
         self.bin_dir.mkdir(parents=True, exist_ok=True)
         took: dict[str, float] = {}
-        k8s = [b for b in missing if b.startswith("kube-")]
+        k8s = [b for b in missing if b.startswith("kube")]
         if k8s:
             took.update(self._build_kubernetes(k8s, say))
         if "kwok" in missing:
@@ -99,6 +106,20 @@ class ControlPlaneBuild:
                 extra={"GOBIN": str(self.bin_dir)},
             )
             took["kwok"] = time.monotonic() - started
+        if "pause" in missing:
+            started = time.monotonic()
+            say("building pause (the pod sandbox's process)")
+            self._build_pause()
+            took["pause"] = time.monotonic() - started
+        if "coredns" in missing:
+            started = time.monotonic()
+            say(f"building coredns {COREDNS} (first build: minutes)")
+            self._go(
+                ["install", "-trimpath", "-ldflags=-s -w", f"github.com/coredns/coredns@{COREDNS}"],
+                cwd=self.cache,
+                extra={"GOBIN": str(self.bin_dir)},
+            )
+            took["coredns"] = time.monotonic() - started
         if "etcd" in missing:
             started = time.monotonic()
             say(f"fetching {ETCD_PACKAGE} from Debian trixie")
@@ -177,15 +198,29 @@ class ControlPlaneBuild:
             ")",
         ]
         (src / "go.mod").write_text("\n".join(lines) + "\n")
-        imports = "\n".join(
-            f'\t_ "k8s.io/kubernetes/cmd/{b}/app"' for b in ("kube-apiserver", "kube-scheduler")
+        commands = (
+            "kube-apiserver",
+            "kube-scheduler",
+            "kube-controller-manager",
+            "kubelet",
+            "kube-proxy",
         )
+        imports = "\n".join(f'\t_ "k8s.io/kubernetes/cmd/{b}/app"' for b in commands)
         (src / "tools.go").write_text(
-            "//go:build tools\n\npackage tools\n\nimport (\n"
-            + imports
-            + '\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"\n)\n'
+            "//go:build tools\n\npackage tools\n\nimport (\n" + imports + "\n)\n"
         )
         return src
+
+    def _build_pause(self) -> None:
+        """The pod sandbox's process: waits for SIGTERM and reaps, as Kubernetes' own pause."""
+        src = self.cache / "pause-src"
+        src.mkdir(parents=True, exist_ok=True)
+        (src / "go.mod").write_text("module drillbook.local/pause\n\ngo 1.24\n")
+        (src / "main.go").write_text(_PAUSE_GO)
+        with tempfile.TemporaryDirectory(dir=self.bin_dir) as tmp:
+            out = Path(tmp) / "pause"
+            self._go(["build", "-trimpath", "-ldflags=-s -w", "-o", str(out), "."], cwd=src)
+            out.replace(self.path("pause"))
 
     def _build_kubernetes(
         self, binaries: list[str], say: Callable[[str], None]
@@ -269,3 +304,33 @@ class ControlPlaneBuild:
             if not found:
                 raise LabError(f"{debs[-1].name} holds no usr/bin/etcd")
             shutil.copy2(found[0], self.path("etcd"))
+
+
+_PAUSE_GO = """package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	children := make(chan os.Signal, 8)
+	signal.Notify(children, syscall.SIGCHLD)
+	go func() {
+		for range children {
+			for {
+				var ws syscall.WaitStatus
+				pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+				if pid <= 0 || err != nil {
+					break
+				}
+			}
+		}
+	}()
+	<-stop
+	os.Exit(0)
+}
+"""

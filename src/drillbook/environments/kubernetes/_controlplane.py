@@ -18,7 +18,7 @@ import socket
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,72 +161,23 @@ class ControlPlane:
         return bool(state.pids) and all(running(p) for p in pids)
 
     def _start(self, supervisor: Supervisor, component: str, state: ControlPlaneState) -> int:
-        pki, cfg, p = self.root / "pki", self.root, state.ports
-        args: dict[str, list[str]] = {
-            "etcd": [
-                f"--data-dir={self.root / 'etcd'}",
-                f"--listen-client-urls=http://127.0.0.1:{p['etcd']}",
-                f"--advertise-client-urls=http://127.0.0.1:{p['etcd']}",
-                f"--listen-peer-urls=http://127.0.0.1:{p['etcd-peer']}",
-                f"--initial-advertise-peer-urls=http://127.0.0.1:{p['etcd-peer']}",
-                f"--initial-cluster=default=http://127.0.0.1:{p['etcd-peer']}",
-                "--name=default",
-                "--log-level=warn",
-                "--quota-backend-bytes=2147483648",
-            ],
-            "kube-apiserver": [
-                f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={p['apiserver']}",
-                f"--tls-cert-file={pki / 'apiserver.crt'}",
-                f"--tls-private-key-file={pki / 'apiserver.key'}",
-                f"--client-ca-file={pki / 'ca.crt'}",
-                "--service-account-issuer=https://kubernetes.default.svc",
-                f"--service-account-key-file={pki / 'sa.pub'}",
-                f"--service-account-signing-key-file={pki / 'sa.key'}",
-                "--service-cluster-ip-range=10.96.0.0/16",
-                "--authorization-mode=Node,RBAC",
-                "--allow-privileged=true",
-                "--enable-priority-and-fairness=false",
-                "--profiling=false",
-            ],
-            "kube-controller-manager": [
-                f"--kubeconfig={cfg / 'controller-manager.kubeconfig'}",
-                f"--authentication-kubeconfig={cfg / 'controller-manager.kubeconfig'}",
-                f"--authorization-kubeconfig={cfg / 'controller-manager.kubeconfig'}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={p['controller-manager']}",
-                f"--service-account-private-key-file={pki / 'sa.key'}",
-                f"--root-ca-file={pki / 'ca.crt'}",
-                f"--cluster-signing-cert-file={pki / 'ca.crt'}",
-                f"--cluster-signing-key-file={pki / 'ca.key'}",
-                "--use-service-account-credentials=true",
-                "--leader-elect=false",
-                "--controllers=*",
-                "--node-monitor-grace-period=20s",
-                "--profiling=false",
-            ],
-            "kube-scheduler": [
-                f"--kubeconfig={cfg / 'scheduler.kubeconfig'}",
-                f"--authentication-kubeconfig={cfg / 'scheduler.kubeconfig'}",
-                f"--authorization-kubeconfig={cfg / 'scheduler.kubeconfig'}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={p['scheduler']}",
-                "--leader-elect=false",
-                "--profiling=false",
-            ],
-            "kwok": [
-                *self._kwok_config(),
-                f"--kubeconfig={cfg / 'kubeconfig'}",
-                "--manage-all-nodes=false",
-                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                "--cidr=10.0.0.0/24",
-                "--node-ip=10.0.0.1",
-                "--node-lease-duration-seconds=40",
-                f"--server-address=127.0.0.1:{p['kwok']}",
-            ],
-        }
+        cfg, p = self.root, state.ports
+        args = component_args(
+            pki=str(self.root / "pki"),
+            configs=str(cfg),
+            etcd_dir=str(self.root / "etcd"),
+            ports=p,
+        )
+        args["kwok"] = [
+            *self._kwok_config(),
+            f"--kubeconfig={cfg / 'kubeconfig'}",
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--cidr=10.0.0.0/24",
+            "--node-ip=10.0.0.1",
+            "--node-lease-duration-seconds=40",
+            f"--server-address=127.0.0.1:{p['kwok']}",
+        ]
         log = self.root / "logs" / f"{component}.log"
         # started by the supervisor, its parent: it outlives this process (and the CLI), and
         # whoever runs `k8s down`, the supervisor reaps it
@@ -300,10 +251,7 @@ class ControlPlane:
         self._wait("etcd", healthy, timeout_s, "etcd")
 
     def _admin_context(self) -> ssl.SSLContext:
-        pki = self.root / "pki"
-        ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
-        ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
-        return ctx
+        return admin_context(self.root / "pki")
 
     def _wait_apiserver(self, state: ControlPlaneState, timeout_s: float) -> None:
         ctx = self._admin_context()
@@ -369,22 +317,7 @@ class ControlPlane:
         """``standard``, the default class kind also has; without a provisioner: the Kubernetes
         lab provides each claim's volume (KubernetesLab), and a claim on a missing or emptied
         class stays Pending, as on a real cluster."""
-        self._api(
-            state,
-            "POST",
-            "/apis/storage.k8s.io/v1/storageclasses",
-            {
-                "apiVersion": "storage.k8s.io/v1",
-                "kind": "StorageClass",
-                "metadata": {
-                    "name": "standard",
-                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-                },
-                "provisioner": "kubernetes.io/no-provisioner",
-                "volumeBindingMode": "Immediate",
-                "reclaimPolicy": "Retain",
-            },
-        )
+        self._api(state, "POST", "/apis/storage.k8s.io/v1/storageclasses", STANDARD_CLASS)
 
     def _kubeconfigs(self, state: ControlPlaneState) -> None:
         pki = self.root / "pki"
@@ -430,6 +363,96 @@ class ControlPlane:
             }
             (self.root / filename).write_text(json.dumps(config, indent=2) + "\n")
 
+
+def admin_context(pki: Path) -> ssl.SSLContext:
+    """TLS as the cluster's admin: its CA, the admin's client certificate."""
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+    return ctx
+
+
+def component_args(
+    *,
+    pki: str,
+    configs: str,
+    etcd_dir: str,
+    ports: dict[str, int],
+    address: str = "127.0.0.1",
+    advertise: str = "127.0.0.1",
+) -> dict[str, list[str]]:
+    """The flags of etcd, kube-apiserver, kube-controller-manager and kube-scheduler: the
+    loopback control plane's and, with the node's paths, the one in a real cluster's first node.
+    ``address``: where the apiserver listens; the rest listen on loopback only."""
+    p = ports
+    return {
+        "etcd": [
+            f"--data-dir={etcd_dir}",
+            f"--listen-client-urls=http://127.0.0.1:{p['etcd']}",
+            f"--advertise-client-urls=http://127.0.0.1:{p['etcd']}",
+            f"--listen-peer-urls=http://127.0.0.1:{p['etcd-peer']}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{p['etcd-peer']}",
+            f"--initial-cluster=default=http://127.0.0.1:{p['etcd-peer']}",
+            "--name=default",
+            "--log-level=warn",
+            "--quota-backend-bytes=2147483648",
+        ],
+        "kube-apiserver": [
+            f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
+            f"--bind-address={address}",
+            f"--advertise-address={advertise}",
+            f"--secure-port={p['apiserver']}",
+            f"--tls-cert-file={pki}/apiserver.crt",
+            f"--tls-private-key-file={pki}/apiserver.key",
+            f"--client-ca-file={pki}/ca.crt",
+            "--service-account-issuer=https://kubernetes.default.svc",
+            f"--service-account-key-file={pki}/sa.pub",
+            f"--service-account-signing-key-file={pki}/sa.key",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
+            "--enable-priority-and-fairness=false",
+            "--profiling=false",
+        ],
+        "kube-controller-manager": [
+            f"--kubeconfig={configs}/controller-manager.kubeconfig",
+            f"--authentication-kubeconfig={configs}/controller-manager.kubeconfig",
+            f"--authorization-kubeconfig={configs}/controller-manager.kubeconfig",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={p['controller-manager']}",
+            f"--service-account-private-key-file={pki}/sa.key",
+            f"--root-ca-file={pki}/ca.crt",
+            f"--cluster-signing-cert-file={pki}/ca.crt",
+            f"--cluster-signing-key-file={pki}/ca.key",
+            "--use-service-account-credentials=true",
+            "--leader-elect=false",
+            "--controllers=*",
+            "--node-monitor-grace-period=20s",
+            "--profiling=false",
+        ],
+        "kube-scheduler": [
+            f"--kubeconfig={configs}/scheduler.kubeconfig",
+            f"--authentication-kubeconfig={configs}/scheduler.kubeconfig",
+            f"--authorization-kubeconfig={configs}/scheduler.kubeconfig",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={p['scheduler']}",
+            "--leader-elect=false",
+            "--profiling=false",
+        ],
+    }
+
+
+#: the default class kind also has, with no provisioner (the lab provides each claim's volume)
+STANDARD_CLASS: dict[str, Any] = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {
+        "name": "standard",
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+    },
+    "provisioner": "kubernetes.io/no-provisioner",
+    "volumeBindingMode": "Immediate",
+    "reclaimPolicy": "Retain",
+}
 
 #: a node with this label set to "true" reports Ready=False (KWOK's node-not-ready stage)
 NODE_NOT_READY_LABEL = "node-not-ready.stage.kwok.x-k8s.io"
@@ -506,9 +529,11 @@ startTime: {{ $now | Quote }}
     }
 
 
-def _pki(folder: Path) -> None:
+def _pki(folder: Path, *, apiserver_ips: Sequence[str] = (), nodes: Mapping[str, str] = {}) -> None:
     """A CA, the apiserver's serving certificate, client certificates for the admin and the
-    controllers, and the service-account key pair. Loopback-only, valid for a year."""
+    controllers, and the service-account key pair; valid for a year. Loopback-only, unless
+    ``apiserver_ips`` adds addresses, and ``nodes`` (name: IP) adds what real nodes need: each
+    kubelet's client and serving certificates, kube-proxy's, and the apiserver's kubelet client."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -565,7 +590,15 @@ def _pki(folder: Path) -> None:
     write_key("ca", ca_key)
     (folder / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
 
-    def leaf(filename: str, cn: str, org: str = "", *, server: bool = False) -> None:
+    def leaf(
+        filename: str,
+        cn: str,
+        org: str = "",
+        *,
+        server: bool = False,
+        names: Sequence[str] = (),
+        ips: Sequence[str] = (),
+    ) -> None:
         k = key()
         builder = (
             x509.CertificateBuilder()
@@ -586,12 +619,8 @@ def _pki(folder: Path) -> None:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(
                     [
-                        x509.DNSName("localhost"),
-                        x509.DNSName("kubernetes"),
-                        x509.DNSName("kubernetes.default"),
-                        x509.DNSName("kubernetes.default.svc"),
-                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                        x509.IPAddress(ipaddress.ip_address("10.96.0.1")),
+                        *(x509.DNSName(n) for n in names),
+                        *(x509.IPAddress(ipaddress.ip_address(i)) for i in ips),
                     ]
                 ),
                 critical=False,
@@ -600,7 +629,21 @@ def _pki(folder: Path) -> None:
         write_key(filename, k)
         (folder / f"{filename}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
-    leaf("apiserver", "kube-apiserver", server=True)
+    leaf(
+        "apiserver",
+        "kube-apiserver",
+        server=True,
+        names=("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"),
+        ips=("127.0.0.1", "10.96.0.1", *apiserver_ips),
+    )
+    for node, ip in nodes.items():
+        leaf(f"kubelet-{node}", f"system:node:{node}", "system:nodes")
+        leaf(
+            f"kubelet-serving-{node}", f"system:node:{node}", server=True, names=(node,), ips=(ip,)
+        )
+    if nodes:
+        leaf("kube-proxy", "system:kube-proxy")
+        leaf("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters")
     leaf("admin", "drillbook-admin", "system:masters")
     leaf("controller-manager", "system:kube-controller-manager")
     leaf("scheduler", "system:kube-scheduler")

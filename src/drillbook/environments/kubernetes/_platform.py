@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from drillbook.environments.base import ExecResult
 from drillbook.environments.kubernetes._lab import KubernetesLab
 from drillbook.errors import DrillbookError, LabError
 from drillbook.waiting import Check
 
-__all__ = ["KubernetesPlatform", "NeedsRealNode"]
+__all__ = ["EXEC_TIMEOUT_S", "KubernetesPlatform", "NeedsRealNode"]
+
+#: the longest a step run in a pod may take (``kubectl exec``)
+EXEC_TIMEOUT_S = 120.0
 
 
 class NeedsRealNode(DrillbookError):
@@ -33,6 +37,7 @@ class KubernetesPlatform:
     def __init__(self, lab: KubernetesLab, *, evidence_dir: Path | None = None) -> None:
         self.lab = lab
         self.evidence_dir = evidence_dir
+        self._real: bool | None = None
 
     # -- API ------------------------------------------------------------------------------
     def _apps(self) -> Any:
@@ -306,11 +311,72 @@ class KubernetesPlatform:
         return name
 
     # -- needs a real node ----------------------------------------------------------------
-    def exec(self, service: str, argv: Any, *, check: bool = True) -> Any:
-        raise NeedsRealNode(f"exec in {service}: the nodes are simulated (kwok)")
+    def real_nodes(self) -> bool:
+        """Whether the cluster's nodes run containers (no node is a kwok one)."""
+        if self._real is None:
+            nodes = self._core().list_node().items
+            self._real = bool(nodes) and not any(
+                (n.metadata.annotations or {}).get("kwok.x-k8s.io/node") == "fake" for n in nodes
+            )
+        return self._real
+
+    def pod(self, service: str) -> str:
+        """The first ready pod of ``app=<service>`` (by name), as ``kubectl exec deploy/X``."""
+        pods = (
+            self._core()
+            .list_namespaced_pod(self.lab.namespace, label_selector=f"app={service}")
+            .items
+        )
+        ready = sorted(
+            p.metadata.name
+            for p in pods
+            if p.metadata.deletion_timestamp is None
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+        )
+        if not ready:
+            raise LabError(f"no ready pod of app={service} in {self.lab.name} to exec in")
+        return str(ready[0])
+
+    def exec(self, service: str, argv: Sequence[str], *, check: bool = True) -> ExecResult:
+        """``kubectl exec deploy/<service> -- ARGV``: run in the first ready pod, for real."""
+        if not self.real_nodes():
+            raise NeedsRealNode(f"exec in {service}: the nodes are simulated (kwok)")
+        from kubernetes.stream import stream
+
+        pod = self.pod(service)
+        resp: Any = stream(
+            self._core().connect_get_namespaced_pod_exec,
+            pod,
+            self.lab.namespace,
+            command=list(argv),
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        try:
+            resp.run_forever(timeout=EXEC_TIMEOUT_S)
+            if resp.is_open():
+                raise LabError(
+                    f"`{' '.join(argv)}` in pod {pod} still running after {EXEC_TIMEOUT_S:.0f}s"
+                )
+            text = resp.read_stdout() + resp.read_stderr()
+            code = int(resp.returncode or 0)
+        finally:
+            resp.close()
+        if check and code != 0:
+            raise LabError(f"`{' '.join(argv)}` in pod {pod} exited {code}: {text.strip()[-500:]}")
+        return ExecResult(code, text)
 
     def logs(self, service: str, *, tail: int = 2000) -> str:
-        raise NeedsRealNode(f"logs of {service}: the nodes are simulated (kwok)")
+        """``kubectl logs deploy/<service>``: the first ready pod's recent output."""
+        if not self.real_nodes():
+            raise NeedsRealNode(f"logs of {service}: the nodes are simulated (kwok)")
+        out = self._core().read_namespaced_pod_log(
+            self.pod(service), self.lab.namespace, tail_lines=tail, timestamps=True
+        )
+        return str(out)
 
     def sql(self, query: str, params: Any = None) -> Any:
         raise NeedsRealNode("SQL: PostgreSQL does not run on simulated (kwok) nodes")
