@@ -55,6 +55,14 @@ def register(sub: Any) -> None:
     run.add_argument("--kubeconfig", default=None, help="with --env kubernetes (or KUBECONFIG)")
     run.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
     run.add_argument(
+        "--nodes",
+        choices=("kwok", "real"),
+        default="kwok",
+        help="with --env kubernetes and no context named: the local cluster's nodes, kwok "
+        "(simulated: the API's side of every drill, fast) or real (node containers whose "
+        "kubelet runs the stack's images: processes, packets and volumes are real)",
+    )
+    run.add_argument(
         "--profile",
         default="ci",
         choices=("ci", "nightly", "gameday"),
@@ -206,10 +214,19 @@ class _Tier:
             print(f"lab {self.lab.name!r}", file=sys.stderr)
             self.lab.start(on_event=say)
             return self.lab
-        from drillbook.environments.kubernetes import ControlPlane, ControlPlaneBuild, default_cache
+        from drillbook.environments.kubernetes import (
+            ControlPlane,
+            ControlPlaneBuild,
+            RealCluster,
+            default_cache,
+        )
 
-        if self.lab is None:  # no lab cluster named: a local control plane for the run
-            self.plane = ControlPlane(ControlPlaneBuild(default_cache()), name=self.args.name)
+        if self.lab is None:  # no lab cluster named: a local cluster for the run
+            build = ControlPlaneBuild(default_cache())
+            if getattr(self.args, "nodes", "kwok") == "real":
+                self.plane = RealCluster(build, name=self.args.name)
+            else:
+                self.plane = ControlPlane(build, name=self.args.name)
             kubeconfig = self.plane.up(say=say)
             self.lab = self.subject.kubernetes_lab(
                 str(kubeconfig), self.args.context, project_context=False

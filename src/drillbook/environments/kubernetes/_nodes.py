@@ -43,11 +43,11 @@ from typing import Any
 
 from drillbook.environments.kubernetes._build import ControlPlaneBuild
 from drillbook.environments.kubernetes._controlplane import (
-    STANDARD_CLASS,
     _pki,
     admin_context,
     component_args,
 )
+from drillbook.environments.kubernetes._images import STACK_IMAGE_NAMES, code_image, stack_layers
 from drillbook.errors import LabError, WaitTimeout
 from drillbook.waiting import Check, Wait
 
@@ -144,6 +144,8 @@ class RealCluster:
     name: str = "drillbook"
     nodes: int = 2
     images: tuple[str, ...] = ("postgres", "redis", "rabbitmq", "python", "monitoring")
+    #: also the stack's code on the python image, tagged as the manifests name it
+    stack_code: bool = True
 
     @property
     def root(self) -> Path:
@@ -231,11 +233,13 @@ class RealCluster:
         ).split()
         return len(running) == len(state.nodes)
 
-    def _images(self, say: Callable[[str], None]) -> dict[str, str]:
-        """Docker reference -> the names the cluster also knows it by (``:lab``)."""
+    def _images(self, say: Callable[[str], None]) -> dict[str, tuple[str, ...]]:
+        """Docker reference -> the other names the cluster also knows it by (``:lab``, and
+        the stack's release tags for the code image)."""
+        from drillbook.environments.docker._settings import project_root
         from drillbook.images import get_recipe
 
-        refs: dict[str, str] = {}
+        refs: dict[str, tuple[str, ...]] = {}
         for name in self.images:
             recipe = get_recipe(name)
             if not _image_exists(recipe.tag):
@@ -243,9 +247,13 @@ class RealCluster:
                     f"image {recipe.tag} is not built",
                     hint="run `drillbook images build` (make bootstrap does)",
                 )
-            refs[recipe.tag] = f"{recipe.repository}:lab"
-        refs[_binary_image(self.build.path("pause"), "pause", say)] = ""
-        refs[_binary_image(self.build.path("coredns"), "coredns", say)] = ""
+            refs[recipe.tag] = (f"{recipe.repository}:lab",)
+        if self.stack_code and "python" in self.images:
+            base = get_recipe("python").tag
+            code = code_image(base, stack_layers(project_root()), say)
+            refs[code] = ("drillbook/stack:lab", *STACK_IMAGE_NAMES)
+        refs[_binary_image(self.build.path("pause"), "pause", say)] = ()
+        refs[_binary_image(self.build.path("coredns"), "coredns", say)] = ()
         return refs
 
     def _containers(self, image: str) -> RealClusterState:
@@ -277,7 +285,9 @@ class RealCluster:
         state.save(self.state_file)
         return state
 
-    def _prepare(self, node: str, state: RealClusterState, images: Mapping[str, str]) -> None:
+    def _prepare(
+        self, node: str, state: RealClusterState, images: Mapping[str, tuple[str, ...]]
+    ) -> None:
         """The workarounds, the node's files and binaries, containerd, the images."""
         container = self.container(node)
         _docker("exec", container, "sh", "-c", _PREPARE)
@@ -397,15 +407,22 @@ class RealCluster:
 
         self._wait(ready, f"all {len(state.nodes)} nodes Ready", timeout_s)
 
-    def _cluster_addons(self, api: Any, images: Mapping[str, str], timeout_s: float) -> None:
-        """The ``standard`` StorageClass and CoreDNS; wait until DNS answers as Ready."""
+    def _cluster_addons(
+        self, api: Any, images: Mapping[str, tuple[str, ...]], timeout_s: float
+    ) -> None:
+        """CoreDNS, and drillbook's node agent (``node_agent.py``: the NetworkPolicy enforcer
+        and the ``standard`` StorageClass's provisioner) on every node; wait until both are
+        Ready."""
+        from drillbook.environments.kubernetes._agent import node_agent_objects
         from kubernetes import client, utils
 
-        storage: Any = client.StorageV1Api(api)
-        storage.create_storage_class(STANDARD_CLASS)
         coredns = next(ref for ref in images if "/coredns:" in ref)
         create: Any = utils.create_from_yaml
         create(api, yaml_objects=_coredns_objects(f"docker.io/{coredns}"))
+        python = next((a for aliases in images.values() for a in aliases if "/python:" in a), "")
+        if not python:
+            raise LabError("the node agent runs on the python image: the cluster has none")
+        create(api, yaml_objects=node_agent_objects(f"docker.io/{python}"))
         apps: Any = client.AppsV1Api(api)
 
         def dns_ready() -> Check:
@@ -413,7 +430,13 @@ class RealCluster:
             ready = d.status.ready_replicas or 0
             return Check(ready >= 1, f"coredns: {ready} ready")
 
+        def agents_ready() -> Check:
+            d = apps.read_namespaced_daemon_set("drillbook-node-agent", "kube-system")
+            want, ready = d.status.desired_number_scheduled or 0, d.status.number_ready or 0
+            return Check(want > 0 and ready == want, f"node agents: {ready}/{want} ready")
+
         self._wait(dns_ready, "CoreDNS ready", timeout_s)
+        self._wait(agents_ready, "the node agent ready on every node", timeout_s)
 
     def _kubeconfigs(self, state: RealClusterState) -> None:
         pki = self.root / "pki"
@@ -625,7 +648,7 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _import_images(container: str, images: Mapping[str, str], cache: Path) -> None:
+def _import_images(container: str, images: Mapping[str, tuple[str, ...]], cache: Path) -> None:
     """``docker save`` once (to ``cache``), ``ctr import`` into the node, then the extra tags."""
     refs = sorted(images)
     key = cache.with_suffix(".refs")
@@ -644,8 +667,8 @@ def _import_images(container: str, images: Mapping[str, str], cache: Path) -> No
         )
     if done.returncode != 0:
         raise LabError(f"importing images into {container} failed: {done.stderr.decode()[-500:]}")
-    for ref, alias in images.items():
-        if alias:
+    for ref, aliases in images.items():
+        for alias in aliases:
             _docker(
                 "exec", container, "ctr", "-n", "k8s.io", "images", "tag", "--force",
                 f"docker.io/{ref}", f"docker.io/{alias}",
@@ -653,7 +676,7 @@ def _import_images(container: str, images: Mapping[str, str], cache: Path) -> No
 
 
 # -- the node's configuration ---------------------------------------------------------------
-def _containerd_config(images: Mapping[str, str]) -> str:
+def _containerd_config(images: Mapping[str, tuple[str, ...]]) -> str:
     pause = next(ref for ref in images if "/pause:" in ref)
     return f"""version = 2
 [plugins."io.containerd.grpc.v1.cri"]

@@ -378,8 +378,24 @@ class KubernetesPlatform:
         )
         return str(out)
 
-    def sql(self, query: str, params: Any = None) -> Any:
-        raise NeedsRealNode("SQL: PostgreSQL does not run on simulated (kwok) nodes")
+    def sql(
+        self, query: str, params: Sequence[Any] | None = None, *, service: str = "postgres"
+    ) -> list[tuple[str | None, ...]]:
+        """``query`` through ``psql`` in the ``service`` pod (``kubectl exec ... psql -c``): the
+        rows as text (NULL as None). ``params`` fill ``%s`` places as SQL literals."""
+        if not self.real_nodes():
+            raise NeedsRealNode("SQL: PostgreSQL does not run on simulated (kwok) nodes")
+        text = _bind(query, params or ())
+        argv = [
+            "psql", "-U", "postgres", "-d", "trading_bot", "-X", "-q", "-A", "-t",
+            "-v", "ON_ERROR_STOP=1", "-F", "\x1f", "-P", "null=\x1e", "-c", text,
+        ]  # fmt: skip
+        out = self.exec(service, argv).output
+        rows: list[tuple[str | None, ...]] = []
+        for line in out.splitlines():
+            if line:
+                rows.append(tuple(None if v == "\x1e" else v for v in line.split("\x1f")))
+        return rows
 
     # -- evidence -------------------------------------------------------------------------
     def save_evidence(self, name: str, text: str) -> Path:
@@ -393,3 +409,25 @@ class KubernetesPlatform:
         path = self.evidence_dir / Path(name).name
         path.write_text(redact(text, list(self.lab._secret_values.values())))
         return path
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _bind(query: str, params: Sequence[Any]) -> str:
+    """``query`` with each ``%s`` replaced by the next parameter as a SQL literal (standard
+    strings: a quote doubled), ``%%`` as ``%``; a count mismatch is a ValueError."""
+    parts = query.replace("%%", "\0").split("%s")
+    if len(parts) - 1 != len(params):
+        raise ValueError(f"SQL has {len(parts) - 1} %s place(s) for {len(params)} parameter(s)")
+    out = parts[0]
+    for value, rest in zip(params, parts[1:], strict=True):
+        out += _literal(value) + rest
+    return out.replace("\0", "%")
