@@ -31,13 +31,10 @@ drill: bootstrap
 ## schedules and the drills' profile. Prints its slowest tests and wall time (the budget check).
 test: bootstrap-test lint
 	$(BIN)/pytest -q --hypothesis-profile=$(PROFILE) --drill-profile=$(PROFILE) \
-		-n $(WORKERS) --dist loadfile -m "not real_nodes"
+		-n $(WORKERS) --dist loadfile
 
-## the real-node Kubernetes tier (issue 17, not in `make test` yet): builds kubelet, kube-proxy,
-## pause, CoreDNS and the node image first (minutes the first time, cached after)
+## the real-node Kubernetes tier alone (also part of `make test`): the stack on real nodes
 test-real-nodes: bootstrap-k8s
-	$(BIN)/drillbook k8s build --nodes real
-	$(BIN)/drillbook images build k8s-node
 	$(BIN)/pytest -q -m real_nodes tests/kubernetes/test_real_nodes.py
 
 lint:

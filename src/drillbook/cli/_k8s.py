@@ -45,6 +45,12 @@ def register(sub: Any) -> None:
         help="every local cluster (also those a killed test run or `run --env kubernetes` left)",
     )
     down.set_defaults(handler=_down)
+    images = verbs.add_parser(
+        "images",
+        help="tag the lab's images as the stack's manifests name them and print the names "
+        "(for kind: kind load docker-image $(drillbook k8s images) --name drillbook)",
+    )
+    images.set_defaults(handler=_images)
     status = verbs.add_parser("status", help="the cluster's processes, ports and kubeconfig")
     status.add_argument("--name", default="drillbook")
     status.set_defaults(handler=_status)
@@ -115,6 +121,20 @@ def _down(args: argparse.Namespace) -> int:
         RealCluster(build, name=name).down()
     names = sorted({*names, *real})
     print(f"k8s down --all: {len(names)} cluster(s) {names if names else ''}".rstrip())
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    import sys
+
+    from drillbook.environments.docker._settings import project_root
+    from drillbook.environments.kubernetes import RealCluster, default_cache
+    from drillbook.environments.kubernetes._build import ControlPlaneBuild
+    from drillbook.environments.kubernetes._images import cluster_images, tag_cluster_images
+
+    recipes = RealCluster(ControlPlaneBuild(default_cache())).images
+    say = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    print(" ".join(tag_cluster_images(cluster_images(recipes, project_root(), say))))
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -404,6 +405,26 @@ class PolicyPartition:
         self._saved.clear()
 
 
+def _kubelet_signal(node: str, signal: str) -> None:
+    """``pkill -<signal> -x kubelet`` in the Docker container of real node ``node`` (a
+    drillbook real-node cluster's, or kind's, named after the node)."""
+    from drillbook.environments.kubernetes import node_container
+
+    container = node_container(node)
+    done = subprocess.run(
+        ["docker", "exec", container, "pkill", f"-{signal}", "-x", "kubelet"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    if done.returncode != 0:
+        raise LabError(
+            f"SIG{signal} to the kubelet of {node} ({container}) failed: "
+            f"{done.stderr.strip() or f'exit {done.returncode}'}"
+        )
+
+
 @dataclass(frozen=True)
 class NodeNotReady:
     """A node that runs ``app`` (and none of ``spare``, whose single replica could not move)
@@ -412,7 +433,12 @@ class NodeNotReady:
     status, as with a real kubelet that reports NotReady, until the taint evicts them (300 s by
     default). In effect while the node is not Ready with a pod of ``app`` on it; the runbook's
     Network Partition Recovery drains it. Revert: the label removed (the node reports Ready
-    again) and the node uncordoned. Needs KWOK nodes: a real node ignores the label."""
+    again) and the node uncordoned.
+
+    On real nodes the node's kubelet is frozen instead (SIGSTOP in its node container, as a
+    kubelet cut off from the API server): no status reaches the API, the lifecycle controller
+    marks the node NotReady after its grace period, and the containers there go on running
+    unseen. Revert: SIGCONT; the kubelet reports again and finishes what was asked meanwhile."""
 
     app: str = "backend"
     spare: tuple[str, ...] = ("postgres",)
@@ -450,7 +476,10 @@ class NodeNotReady:
                 hint=f"{self.app} runs on {sorted(n for n in hosts if n)}",
             )
         self._node[:] = [choices[0]]
-        self._label(lab, "true")
+        if lab.real_nodes():
+            _kubelet_signal(self.node, "STOP")
+        else:
+            self._label(lab, "true")
 
     def verify_active(self, lab: KubernetesLab) -> Check:
         core, _ = _apis(lab)
@@ -470,7 +499,10 @@ class NodeNotReady:
         if not self._node:
             return
         core, _ = _apis(lab)
-        self._label(lab, None)
+        if lab.real_nodes():
+            _kubelet_signal(self.node, "CONT")
+        else:
+            self._label(lab, None)
         core.patch_node(self.node, {"spec": {"unschedulable": None}})
 
         def ready() -> Check:

@@ -54,7 +54,9 @@ class RolloutComplete:
 @dataclass(frozen=True)
 class OnReadyNodes:
     """Every pod of ``app`` runs on a Ready node (``kubectl get pods -o wide`` against ``kubectl
-    get nodes``): a pod on a NotReady node serves nobody, whatever its last status says."""
+    get nodes``): a pod on a NotReady node serves nobody, whatever its last status says. A pod
+    being deleted (Terminating, as evicted pods on an unreachable real node stay) is no
+    endpoint and is not counted."""
 
     app: str
 
@@ -71,7 +73,9 @@ class OnReadyNodes:
         stranded = [
             f"{p.metadata.name} on {p.spec.node_name}"
             for p in pods
-            if p.spec.node_name and p.spec.node_name not in ready
+            if p.spec.node_name
+            and p.spec.node_name not in ready
+            and p.metadata.deletion_timestamp is None
         ]
         return Check(
             not stranded,
@@ -82,7 +86,8 @@ class OnReadyNodes:
 @dataclass(frozen=True)
 class PolicyAllows:
     """The NetworkPolicies in the API let ``src`` reach ``dst`` on ``port`` (as a
-    policy-enforcing CNI decides: the simulated nodes move no packets)."""
+    policy-enforcing CNI decides); on real nodes the packets must agree: a real TCP connect
+    from a pod of ``src`` to a pod of ``dst`` succeeds (simulated nodes move no packets)."""
 
     src: str
     dst: str
@@ -94,7 +99,12 @@ class PolicyAllows:
 
     def check(self, lab: KubernetesLab) -> Check:
         ok, why = lab.reachable(self.src, self.dst, self.port)
-        return Check(ok, why)
+        if not lab.real_nodes():
+            return Check(ok, why)
+        from drillbook.environments.kubernetes import KubernetesPlatform
+
+        connected, how = KubernetesPlatform(lab).connects(self.src, self.dst, self.port)
+        return Check(ok and connected, f"{why}; {how}")
 
 
 #: the Kubernetes lab's probes by the names drill files use

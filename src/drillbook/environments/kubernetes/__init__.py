@@ -18,6 +18,7 @@ from drillbook.environments.kubernetes._nodes import (
     CLUSTER_LABEL,
     RealCluster,
     RealClusterState,
+    node_container,
     real_clusters_left,
 )
 from drillbook.environments.kubernetes._platform import KubernetesPlatform, NeedsRealNode
@@ -39,6 +40,7 @@ __all__ = [
     "allowed_context",
     "default_cache",
     "kubectl_step",
+    "node_container",
     "node_ready",
     "real_clusters_left",
 ]

@@ -18,7 +18,13 @@ from pathlib import Path
 
 from drillbook.errors import LabError
 
-__all__ = ["STACK_IMAGE_NAMES", "code_image", "stack_layers"]
+__all__ = [
+    "STACK_IMAGE_NAMES",
+    "cluster_images",
+    "code_image",
+    "stack_layers",
+    "tag_cluster_images",
+]
 
 #: what the reference stack's manifests call the code image (fixtures/k8s)
 STACK_IMAGE_NAMES = ("trading-bot/backend:v1.0.0", "trading-bot/frontend:v1.0.0")
@@ -85,3 +91,53 @@ def code_image(
             hint=f"is {base} built? (`drillbook images build`)",
         )
     return ref
+
+
+def cluster_images(
+    recipes: tuple[str, ...],
+    root: Path,
+    say: Callable[[str], None] = print,
+    *,
+    code: bool = True,
+) -> dict[str, tuple[str, ...]]:
+    """Docker reference -> the names the stack's manifests use for it: each lab image
+    (``drillbook/<name>:lab``) and, with ``code``, the stack's code image on the python image
+    (its release tags), built when missing. LabError when a lab image is not built."""
+    from drillbook.images import get_recipe
+
+    refs: dict[str, tuple[str, ...]] = {}
+    for name in recipes:
+        recipe = get_recipe(name)
+        if (
+            subprocess.run(
+                ["docker", "image", "inspect", recipe.tag],
+                capture_output=True,
+                check=False,
+                timeout=60,
+            ).returncode
+            != 0
+        ):
+            raise LabError(
+                f"image {recipe.tag} is not built",
+                hint="run `drillbook images build` (make bootstrap does)",
+            )
+        refs[recipe.tag] = (f"{recipe.repository}:lab",)
+    if code and "python" in recipes:
+        stack = code_image(get_recipe("python").tag, stack_layers(root), say)
+        refs[stack] = ("drillbook/stack:lab", *STACK_IMAGE_NAMES)
+    return refs
+
+
+def tag_cluster_images(images: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """``docker tag`` each image with the names the manifests use (for ``kind load
+    docker-image``, which loads what the local engine has by name); those names."""
+    names = []
+    for ref, aliases in images.items():
+        for alias in aliases:
+            done = subprocess.run(
+                ["docker", "tag", ref, alias], capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                raise LabError(f"docker tag {ref} {alias} failed: {done.stderr.strip()}")
+            names.append(alias)
+    return names

@@ -76,6 +76,7 @@ class KubernetesLab:
             config_file=path, context=self.context
         )
         self._secret_values: dict[str, str] = {}
+        self._real_nodes: bool | None = None
 
     def close(self) -> None:
         """Close the API client's connections (the lab's namespace stays as it is)."""
@@ -387,6 +388,18 @@ class KubernetesLab:
             f"{st.updated_replicas or 0}/{want} updated, {st.available_replicas or 0} "
             f"available, {st.replicas or 0} in all"
         )
+
+    def real_nodes(self) -> bool:
+        """Whether the cluster's nodes run containers (none is a kwok one); asked once."""
+        if self._real_nodes is None:
+            from kubernetes import client
+
+            core: Any = client.CoreV1Api(self.api)
+            nodes = core.list_node().items
+            self._real_nodes = bool(nodes) and not any(
+                (n.metadata.annotations or {}).get("kwok.x-k8s.io/node") == "fake" for n in nodes
+            )
+        return self._real_nodes
 
     def reachable(self, src: str, dst: str, port: int, protocol: str = "TCP") -> tuple[bool, str]:
         """Whether the NetworkPolicies in the API let pods of workload ``src`` reach pods of

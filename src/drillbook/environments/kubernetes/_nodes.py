@@ -47,11 +47,17 @@ from drillbook.environments.kubernetes._controlplane import (
     admin_context,
     component_args,
 )
-from drillbook.environments.kubernetes._images import STACK_IMAGE_NAMES, code_image, stack_layers
+from drillbook.environments.kubernetes._images import cluster_images
 from drillbook.errors import LabError, WaitTimeout
 from drillbook.waiting import Check, Wait
 
-__all__ = ["CLUSTER_LABEL", "RealCluster", "RealClusterState", "real_clusters_left"]
+__all__ = [
+    "CLUSTER_LABEL",
+    "RealCluster",
+    "RealClusterState",
+    "node_container",
+    "real_clusters_left",
+]
 
 #: on every container, volume and network of a real-node cluster (value: the cluster's name)
 CLUSTER_LABEL = "drillbook.k8s-cluster"
@@ -237,21 +243,8 @@ class RealCluster:
         """Docker reference -> the other names the cluster also knows it by (``:lab``, and
         the stack's release tags for the code image)."""
         from drillbook.environments.docker._settings import project_root
-        from drillbook.images import get_recipe
 
-        refs: dict[str, tuple[str, ...]] = {}
-        for name in self.images:
-            recipe = get_recipe(name)
-            if not _image_exists(recipe.tag):
-                raise LabError(
-                    f"image {recipe.tag} is not built",
-                    hint="run `drillbook images build` (make bootstrap does)",
-                )
-            refs[recipe.tag] = (f"{recipe.repository}:lab",)
-        if self.stack_code and "python" in self.images:
-            base = get_recipe("python").tag
-            code = code_image(base, stack_layers(project_root()), say)
-            refs[code] = ("drillbook/stack:lab", *STACK_IMAGE_NAMES)
+        refs = cluster_images(self.images, project_root(), say, code=self.stack_code)
         refs[_binary_image(self.build.path("pause"), "pause", say)] = ()
         refs[_binary_image(self.build.path("coredns"), "coredns", say)] = ()
         return refs
@@ -512,6 +505,20 @@ class RealCluster:
                 f"real-node cluster {self.name!r}: {exc.message}; the node's logs end:\n{logs}",
                 hint=f"docker exec {first} ls /var/log/k8s",
             ) from exc
+
+
+def node_container(node: str) -> str:
+    """The Docker container of real node ``node``: a drillbook real-node cluster's
+    (``drillbook-k8s-<node>``), else one named as the node (kind's); LabError when neither
+    runs here."""
+    for name in (f"drillbook-k8s-{node}", node):
+        if _docker("ps", "-q", "--filter", f"name=^{name}$", check=False).strip():
+            return name
+    raise LabError(
+        f"node {node}: no Docker container of that node runs here",
+        hint="node faults on real nodes need the node's container (drillbook's real-node "
+        "cluster, or kind) on this machine's Docker engine",
+    )
 
 
 def real_clusters_left() -> list[str]:

@@ -37,7 +37,6 @@ class KubernetesPlatform:
     def __init__(self, lab: KubernetesLab, *, evidence_dir: Path | None = None) -> None:
         self.lab = lab
         self.evidence_dir = evidence_dir
-        self._real: bool | None = None
 
     # -- API ------------------------------------------------------------------------------
     def _apps(self) -> Any:
@@ -212,10 +211,11 @@ class KubernetesPlatform:
         """``kubectl cordon`` (``on=False``: ``uncordon``)."""
         self._core().patch_node(node, {"spec": {"unschedulable": on}})
 
-    def drain(self, node: str, *, timeout_s: float = 60) -> list[str]:
+    def drain(self, node: str, *, timeout_s: float = 60, wait: bool = True) -> list[str]:
         """``kubectl drain <node> --ignore-daemonsets --delete-emptydir-data`` for the lab's
         namespace: cordon, evict each of its pods there (the Eviction API, which honours
-        disruption budgets), wait until they are gone. The pods evicted."""
+        disruption budgets), wait until they are gone (``wait=False``: not; a pod on a node
+        whose kubelet does not answer stays Terminating). The pods evicted."""
         from kubernetes.client.exceptions import ApiException
 
         from kubernetes import client
@@ -244,6 +244,8 @@ class KubernetesPlatform:
                         f"drain {node}: evicting {pod.metadata.name} refused: {exc.reason}"
                     ) from exc
             evicted.append(pod.metadata.name)
+        if not wait:
+            return evicted
 
         def drained() -> Check:
             left = [p.metadata.name for p in on_node()]
@@ -313,29 +315,54 @@ class KubernetesPlatform:
     # -- needs a real node ----------------------------------------------------------------
     def real_nodes(self) -> bool:
         """Whether the cluster's nodes run containers (no node is a kwok one)."""
-        if self._real is None:
-            nodes = self._core().list_node().items
-            self._real = bool(nodes) and not any(
-                (n.metadata.annotations or {}).get("kwok.x-k8s.io/node") == "fake" for n in nodes
-            )
-        return self._real
+        return self.lab.real_nodes()
 
-    def pod(self, service: str) -> str:
-        """The first ready pod of ``app=<service>`` (by name), as ``kubectl exec deploy/X``."""
+    def connects(
+        self, src: str, dst: str, port: int, *, timeout_s: float = 2.0
+    ) -> tuple[bool, str]:
+        """A real TCP connect from a ready pod of ``src`` to a ready pod of ``dst`` on ``port``
+        (``nc -z`` by the pod's IP: no DNS, which a partition may cut too): what the packets
+        say, beside what the policies in the API say."""
+        try:
+            target = self._ready_pod(dst)
+            address = target.status.pod_ip
+            result = self.exec(
+                src, ["nc", "-z", "-w", f"{timeout_s:g}", address, str(port)], check=False
+            )
+        except LabError as exc:
+            return False, f"no connect tried: {exc}"
+        if result.exit_code == 0:
+            return True, f"TCP connect {src} -> {dst} ({address}:{port}) succeeded"
+        return False, (
+            f"TCP connect {src} -> {dst} ({address}:{port}) failed "
+            f"(exit {result.exit_code}, {timeout_s:g}s timeout)"
+        )
+
+    def _ready_pod(self, service: str) -> Any:
         pods = (
             self._core()
             .list_namespaced_pod(self.lab.namespace, label_selector=f"app={service}")
             .items
         )
         ready = sorted(
-            p.metadata.name
-            for p in pods
-            if p.metadata.deletion_timestamp is None
-            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+            (
+                p
+                for p in pods
+                if p.metadata.deletion_timestamp is None
+                and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+            ),
+            key=lambda p: p.metadata.name,
         )
         if not ready:
-            raise LabError(f"no ready pod of app={service} in {self.lab.name} to exec in")
-        return str(ready[0])
+            raise LabError(f"no ready pod of app={service} in {self.lab.name}")
+        return ready[0]
+
+    def pod(self, service: str) -> str:
+        """The first ready pod of ``app=<service>`` (by name), as ``kubectl exec deploy/X``."""
+        try:
+            return str(self._ready_pod(service).metadata.name)
+        except LabError as exc:
+            raise LabError(f"no ready pod of app={service} in {self.lab.name} to exec in") from exc
 
     def exec(self, service: str, argv: Sequence[str], *, check: bool = True) -> ExecResult:
         """``kubectl exec deploy/<service> -- ARGV``: run in the first ready pod, for real."""
@@ -365,6 +392,10 @@ class KubernetesPlatform:
             code = int(resp.returncode or 0)
         finally:
             resp.close()
+            # websocket-client's close() leaves the TLS socket open when the API server closed
+            # the stream first (the command exited): shut it down ourselves
+            if getattr(resp, "sock", None) is not None:
+                resp.sock.shutdown()
         if check and code != 0:
             raise LabError(f"`{' '.join(argv)}` in pod {pod} exited {code}: {text.strip()[-500:]}")
         return ExecResult(code, text)
