@@ -16,7 +16,7 @@ import statistics
 import time
 
 from drillbook.drills import DrillRunner, default_runbook
-from drillbook.drills.kubernetes import kubernetes_drills
+from drillbook.drills.kubernetes import REAL_NODES_ONLY, kubernetes_drills
 from drillbook.environments.kubernetes import (
     ControlPlane,
     ControlPlaneBuild,
@@ -36,7 +36,7 @@ def main() -> int:
     if not 1 <= args.runs <= 20:
         parser.error("--runs: 1 to 20")
     profile = get_profile(args.profile)
-    catalog = kubernetes_drills(default_runbook())
+    catalog = [d for d in kubernetes_drills(default_runbook()) if d.name not in REAL_NODES_ONLY]
     chosen = [d for d in catalog if not args.drills or d.name in args.drills]
     plane = ControlPlane(ControlPlaneBuild(default_cache()), name=f"bench-drills-{os.getpid()}")
     t0 = time.monotonic()

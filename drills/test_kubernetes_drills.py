@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from drillbook.drills import DrillRunner, Step, default_runbook
-from drillbook.drills.kubernetes import kubernetes_drills
+from drillbook.drills.kubernetes import REAL_NODES_ONLY, kubernetes_drills
 from drillbook.environments.kubernetes import (
     ControlPlane,
     ControlPlaneBuild,
@@ -25,7 +25,8 @@ from drillbook.sla import Profile
 
 pytestmark = pytest.mark.kubernetes
 
-CATALOG = {d.name: d for d in kubernetes_drills(default_runbook())}
+# on simulated nodes: not the drills that need processes (tests/kubernetes/test_real_nodes.py)
+CATALOG = {d.name: d for d in kubernetes_drills(default_runbook()) if d.name not in REAL_NODES_ONLY}
 PROFILE = Profile("k8s", limits={"time_to_recover": 60}, settle_s=1.0)
 STRICT = Profile("sabotage", limits={"time_to_recover": 6}, settle_s=1.0)
 

@@ -152,7 +152,7 @@ def test_a_label_that_matches_nothing_is_found() -> None:
     assert _keys(new) - EXPECTED == {(49, "kubectl.selector-matches-nothing", "app=rediss")}
     (found,) = [f for f in new if f.code == "kubectl.selector-matches-nothing"]
     assert (
-        "app labels there: backend, backup-pod, frontend, postgres, rabbitmq, redis"
+        "app labels there: backend, backup-pod, exchange, frontend, postgres, rabbitmq, redis"
         in found.message
     )
 

@@ -33,6 +33,7 @@ from drillbook.environments.kubernetes import (
     KubernetesPlatform,
     RealCluster,
     default_cache,
+    real_clusters_left,
 )
 from drillbook.errors import SLABreached
 from drillbook.faults.kubernetes import PodKill
@@ -111,8 +112,15 @@ def _process(cluster: RealCluster, node: str, pid: int) -> str:
     return out.strip()
 
 
-def test_the_nodes_are_real_and_run_the_lab_image(cluster: RealCluster, lab: KubernetesLab) -> None:
+def test_the_nodes_are_real_and_run_the_lab_image(
+    cluster: RealCluster, lab: KubernetesLab, tmp_path: Path
+) -> None:
     from kubernetes import client
+
+    # found by its cache's label, and only by it: `k8s down --all` with another cache (a test's)
+    # must not take this cluster away
+    assert cluster.name in real_clusters_left(default_cache())
+    assert cluster.name not in real_clusters_left(tmp_path)
 
     core: Any = client.CoreV1Api(lab.api)
     nodes = core.list_node().items
@@ -232,7 +240,6 @@ def test_down_after_a_sigkill_of_up_leaves_nothing(tmp_path: Path) -> None:
     container, volume or network of the cluster, no bridge left on the host."""
     name = f"tests-kill-{os.getpid()}"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
-    bridges_before = set(os.listdir("/sys/class/net"))
     up = subprocess.Popen(
         [*DRILLBOOK, "k8s", "up", "--nodes", "real", "--count", "1", "--name", name],
         stdout=subprocess.DEVNULL,
@@ -248,7 +255,18 @@ def test_down_after_a_sigkill_of_up_leaves_nothing(tmp_path: Path) -> None:
     finally:
         up.send_signal(signal.SIGKILL)
         up.wait(10)
-    assert _left(name), "nothing was created before the kill: the test proves nothing"
+    left = _left(name)
+    assert left, "nothing was created before the kill: the test proves nothing"
+    # the host side of the cluster's network: its bridge and the node containers' veths on it
+    # (other tests' containers come and go meanwhile: only the cluster's are looked at)
+    bridges = [f"br-{obj.split(':', 1)[1][:12]}" for obj in left if obj.startswith("network:")]
+    on_host = [
+        f"{bridge}/{port}"
+        for bridge in bridges
+        if os.path.isdir(f"/sys/class/net/{bridge}/brif")
+        for port in os.listdir(f"/sys/class/net/{bridge}/brif")
+    ]
+    assert bridges, f"no network of the cluster among {left}"
     done = subprocess.run(
         [*DRILLBOOK, "k8s", "down", "--name", name],
         check=False,
@@ -259,8 +277,9 @@ def test_down_after_a_sigkill_of_up_leaves_nothing(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert _left(name) == []
-    new_interfaces = set(os.listdir("/sys/class/net")) - bridges_before
-    assert not new_interfaces, f"left on the host: {sorted(new_interfaces)}"
+    still = [b for b in bridges if os.path.exists(f"/sys/class/net/{b}")]
+    still += [p for p in on_host if os.path.exists(f"/sys/class/net/{p.split('/')[1]}")]
+    assert not still, f"left on the host: {still} (the cluster's bridge and veths: {on_host})"
     assert not (default_cache() / "clusters" / name).exists()
 
 
@@ -292,25 +311,30 @@ def _stack_runner(lab: KubernetesLab, profile: Profile, evidence: Path) -> Drill
     )
 
 
+def _health(platform: KubernetesPlatform) -> Any:
+    """The backend's /health, from inside a ready backend pod (a 503 still has its body)."""
+    import json
+
+    argv = ["curl", "-s", "-m", "5", "http://localhost:8080/health"]
+    return json.loads(platform.exec("backend", argv).output)
+
+
 def test_the_stack_trades_for_real(stack: KubernetesLab) -> None:
     """Every workload Ready by its probe; the backend's health (from inside its pod) sees
     PostgreSQL, Redis, RabbitMQ and both fake exchanges up; fills land in PostgreSQL."""
-    import json
-
     platform = KubernetesPlatform(stack)
     assert platform.real_nodes()
     assert all(row.healthy for row in stack.status()), stack.status()
-    health = json.loads(
-        platform.exec("backend", ["curl", "-sf", "-m", "5", "http://localhost:8080/health"]).output
-    )
-    deps = health["dependencies"]
-    assert {name: deps[name]["up"] for name in deps} == {
-        "postgres": True,
-        "redis": True,
-        "rabbitmq": True,
-        "binance": True,
-        "kucoin": True,
-    }
+    deps = _health(platform)["dependencies"]
+    assert set(deps) == {"postgres", "redis", "rabbitmq", "binance", "kucoin"}
+
+    # RabbitMQ may still be starting when the backend is Ready (it is optional to it): the
+    # backend reconnects by itself
+    def all_up() -> Check:
+        deps = _health(platform)["dependencies"]
+        return Check(all(d["up"] for d in deps.values()), f"{deps}")
+
+    Wait(90, poll_s=1).until(all_up, "the backend to see every dependency up")
     applied = platform.sql("SELECT count(*) FROM schema_migrations")
     assert int(applied[0][0] or 0) >= 1
 
@@ -373,14 +397,14 @@ def test_the_claim_is_provisioned_and_postgres_keeps_its_data_across_a_pod_kill(
     before = core.read_namespaced_pod("postgres-0", stack.namespace).metadata.uid
     fault = PodKill("postgres", qty=1)
     fault.inject(stack)
-    Wait(60, poll_s=0.5).until(
-        lambda: Check(
-            core.read_namespaced_pod("postgres-0", stack.namespace).metadata.uid != before,
-            "the old pod",
-        ),
-        "the StatefulSet to replace postgres-0",
-    )
-    stack.wait_ready(120)
+
+    def replaced() -> Check:
+        # the pod itself, not the StatefulSet's status (which lags a kill)
+        pods = core.list_namespaced_pod(stack.namespace, label_selector="app=postgres").items
+        fresh = [p for p in pods if p.metadata.uid != before and _ready(p)]
+        return Check(bool(fresh), f"pods: {[(p.metadata.uid, _ready(p)) for p in pods]}")
+
+    Wait(120, poll_s=0.5).until(replaced, "a new postgres-0, Ready, in place of the killed one")
     assert platform.sql("SELECT v FROM drill_marker WHERE v = %s", (marker,)) == [(marker,)]
     platform.sql("DROP TABLE drill_marker")
 
@@ -393,6 +417,9 @@ def test_the_kubernetes_drill_recovers_on_real_nodes(
     result.raise_for_outcome()
     assert result.steady_after
     assert result.reverted
+    if name == "postgres-pod-killed":
+        assert "accepting connections" in (tmp_path / "pg_isready.txt").read_text()
+        assert "pg_database_size" in (tmp_path / "pg_database_size.txt").read_text()
     if name == "node-not-ready":
         # a frozen kubelet reports nothing: the lifecycle controller says Unknown, not False
         assert "Ready=Unknown" in (tmp_path / "nodes.txt").read_text()
@@ -422,3 +449,27 @@ def test_a_sabotaged_remediation_breaches_on_real_nodes(
     assert info.value.phase.startswith("time_to_recover")
     assert result.reverted
     assert result.steady_after
+
+
+def test_a_remediation_that_loses_the_data_violates_the_invariant(
+    stack: KubernetesLab, tmp_path: Path
+) -> None:
+    """postgres-pod-killed with a remediation that loses the row written before the kill (a
+    restore from a backup older than it): the drill fails naming the invariant."""
+    from drillbook.drills.kubernetes import MARKER
+    from drillbook.errors import DrillbookError
+
+    def restore_an_older_backup(platform: Any) -> None:
+        from drillbook.drills.kubernetes import _wait_postgres_ready
+
+        _wait_postgres_ready(platform)
+        platform.sql("DELETE FROM drillbook_marker WHERE drill = %s", (MARKER,))
+
+    drill = dataclasses.replace(
+        CATALOG["postgres-pod-killed"],
+        steps=(Step("restore a backup older than the row", restore_an_older_backup),),
+    )
+    result = _stack_runner(stack, PROFILE, tmp_path).run(drill)
+    with pytest.raises(DrillbookError, match=r"survives on postgres-pvc.*data was lost"):
+        result.raise_for_outcome()
+    assert result.reverted

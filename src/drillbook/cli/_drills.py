@@ -320,6 +320,7 @@ def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[An
     try:
         with abort.signals():
             tier.start()
+            drills = _for_nodes(args, tier, drills)
             before = tier.state()
             runner = tier.runner(profile, handlers, base / "evidence")
             for d in drills:
@@ -336,6 +337,26 @@ def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[An
         tier.stop()
     print_summary(results, left, base)
     return 0 if results and all(r.passed for r in results) and not left else 1
+
+
+def _for_nodes(args: argparse.Namespace, tier: _Tier, drills: list[Any]) -> list[Any]:
+    """On simulated (kwok) nodes, the reference drills that need processes are left out, and
+    the run says so (they run with ``--nodes real`` or on a real cluster)."""
+    project = tier.subject.project
+    own = project is not None and not project.lab.builtin  # a project's drills are its own
+    if args.env != "kubernetes" or own or tier.lab.real_nodes():
+        return drills
+    from drillbook.drills.kubernetes import REAL_NODES_ONLY
+
+    out = [d for d in drills if d.name not in REAL_NODES_ONLY]
+    if len(out) < len(drills):
+        names = ", ".join(d.name for d in drills if d.name in REAL_NODES_ONLY)
+        print(
+            f"  left out on simulated (kwok) nodes: {names} (they need real nodes: "
+            "--nodes real, or a real cluster's context)",
+            file=sys.stderr,
+        )
+    return out
 
 
 def report_handlers(

@@ -113,7 +113,7 @@ def _down(args: argparse.Namespace) -> int:
     build = ControlPlaneBuild(default_cache())
     root = build.cache / "clusters"
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    real = set(real_clusters_left())  # also those whose state directory is gone
+    real = set(real_clusters_left(build.cache))  # also those whose state directory is gone
     for name in names:
         if name not in real and RealCluster(build, name=name).state() is None:
             ControlPlane(build, name=name).down()

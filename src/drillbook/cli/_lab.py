@@ -99,7 +99,11 @@ def register(sub: Any) -> None:
     )
     check.set_defaults(handler=_check)
 
-    clean = lsub.add_parser("clean", help="remove whatever any earlier (killed) run left behind")
+    clean = lsub.add_parser(
+        "clean",
+        help="remove whatever any earlier (killed) run left behind (without --name: real-node "
+        "Kubernetes clusters too)",
+    )
     clean.add_argument(
         "--name", default=None, help="only leftovers of this lab (default: all labs)"
     )
@@ -282,8 +286,25 @@ def _clean(args: argparse.Namespace) -> int:
             removed = clean_leftovers(docker_client(), args.name)
     else:
         removed = clean_leftovers(docker_client(), args.name)
+        _clean_real_clusters()
     print(f"clean: removed {_summary(removed)}" if removed else "clean: nothing left behind")
     return 0
+
+
+def _clean_real_clusters() -> None:
+    """Real-node Kubernetes clusters a killed ``run --env kubernetes --nodes real`` left (found
+    by their Docker label, as ``k8s down --all`` finds them)."""
+    from drillbook.environments.kubernetes import (
+        ControlPlaneBuild,
+        RealCluster,
+        default_cache,
+        real_clusters_left,
+    )
+
+    build = ControlPlaneBuild(default_cache())
+    for name in real_clusters_left(build.cache):
+        removed = RealCluster(build, name=name).down(quiet=True)
+        print(f"clean: real-node cluster {name!r}: removed {', '.join(removed)}")
 
 
 def _summary(resources: list[Any]) -> str:

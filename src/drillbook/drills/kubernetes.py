@@ -8,11 +8,14 @@ rollouts, volume binding), not the processes in the containers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drillbook.drills._budgets import budgets_for
-from drillbook.drills._model import Drill, Step
+from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.environments.kubernetes import KubernetesPlatform, node_ready
+from drillbook.errors import LabError
+from drillbook.faults.exchange import ExchangeRateLimited, ExchangeUnreachable, backend_health
 from drillbook.faults.kubernetes import (
     BadRollout,
     ClaimPending,
@@ -20,10 +23,18 @@ from drillbook.faults.kubernetes import (
     PodKill,
     PolicyPartition,
 )
-from drillbook.probes.kubernetes import OnReadyNodes, PolicyAllows, RolloutComplete, WorkloadReady
+from drillbook.probes.kubernetes import (
+    BackendHealthy,
+    OnReadyNodes,
+    PolicyAllows,
+    RolloutComplete,
+    WorkloadReady,
+)
 from drillbook.runbook import Runbook
+from drillbook.waiting import Check
 
 __all__ = [
+    "REAL_NODES_ONLY",
     "OnReadyNodes",
     "PolicyAllows",
     "RolloutComplete",
@@ -70,6 +81,17 @@ def _nodes(platform: KubernetesPlatform) -> None:
     platform.save_evidence("nodes.txt", "\n".join(lines) + "\n")
 
 
+def _spread_backend(platform: KubernetesPlatform) -> None:
+    """Untimed setup of node-not-ready: a backend replica on a node without postgres (the
+    drill's starting condition); when every replica sits beside postgres (an earlier drain
+    moved them), ``kubectl rollout restart`` lets the scheduler spread them again."""
+    backend, postgres = set(platform.node_of("backend")), set(platform.node_of("postgres"))
+    if backend - postgres:
+        return
+    platform.restart("backend")
+    platform.wait_rollout("backend")
+
+
 def _drain_not_ready(platform: KubernetesPlatform) -> None:
     """``kubectl drain <node-name> --ignore-daemonsets --delete-emptydir-data`` for each node
     that is not Ready: its pods evicted, the controllers start them on healthy nodes. On real
@@ -99,6 +121,176 @@ def _backend_health(platform: KubernetesPlatform) -> None:
     simulated nodes)."""
     result = platform.exec("backend", ["curl", "-sf", "-m", "5", "http://localhost:8080/health"])
     platform.save_evidence("backend-health.json", result.output)
+
+
+#: the row the postgres-pod-killed drill writes before the kill and looks for after it
+MARKER = "postgres-pod-killed"
+
+
+def _write_marker(platform: KubernetesPlatform) -> None:
+    """Untimed setup: a row PostgreSQL must still have after its pod is killed (real nodes
+    only: on simulated ones nothing stores it, and the invariant is recorded as skipped)."""
+    if not platform.real_nodes():
+        return
+    platform.sql(
+        "CREATE TABLE IF NOT EXISTS drillbook_marker (drill text PRIMARY KEY, "
+        "written timestamptz NOT NULL DEFAULT now())"
+    )
+    platform.sql(
+        "INSERT INTO drillbook_marker (drill) VALUES (%s) ON CONFLICT DO NOTHING", (MARKER,)
+    )
+
+
+def _marker_kept(platform: KubernetesPlatform) -> Check:
+    rows = platform.sql("SELECT drill FROM drillbook_marker WHERE drill = %s", (MARKER,))
+    return Check(
+        rows == [(MARKER,)],
+        "the row written before the kill is there"
+        if rows
+        else "the row written before the kill is gone: the claim's data was lost",
+    )
+
+
+def _drop_marker(platform: KubernetesPlatform) -> None:
+    if platform.real_nodes():
+        _wait_postgres_ready(platform)  # a drill that failed early leaves it restarting
+        platform.sql("DROP TABLE IF EXISTS drillbook_marker")
+
+
+def _wait_postgres_ready(platform: KubernetesPlatform) -> None:
+    """``kubectl wait --for=condition=ready pod -l app=postgres --timeout=300s``: on the pods
+    themselves (the StatefulSet's status lags a kill by a moment)."""
+    from drillbook.errors import LabError
+
+    def ready() -> Check:
+        try:
+            return Check(True, f"ready: {platform.pod('postgres')}")
+        except LabError as exc:
+            return Check(False, str(exc))
+
+    platform.lab.wait("a ready pod of app=postgres", ready, 300)
+
+
+def _pg_isready_from_backend(platform: KubernetesPlatform) -> None:
+    """``kubectl exec -it deployment/backend -n trading-bot -- pg_isready -h postgres-service
+    -p 5432``."""
+    result = platform.exec(
+        "backend", ["pg_isready", "-h", "postgres-service", "-p", "5432", "-t", "5"]
+    )
+    platform.save_evidence("pg_isready.txt", result.output)
+
+
+def _database_size(platform: KubernetesPlatform) -> None:
+    """``kubectl exec -it <postgres-pod> -n trading-bot -- psql -U postgres -d trading_bot -c
+    "SELECT pg_database_size('trading_bot');"``."""
+    sql = "SELECT pg_database_size('trading_bot');"
+    result = platform.exec("postgres", ["psql", "-U", "postgres", "-d", "trading_bot", "-c", sql])
+    platform.save_evidence("pg_database_size.txt", result.output)
+
+
+def _escalate_if_both_exchanges_down(platform: KubernetesPlatform) -> None:
+    """The escalation rule "If multiple exchanges are affected, escalate to management": taken
+    only when the backend's own view (its /health, in its pod) shows both down."""
+    down: list[str] = []
+
+    def both_down() -> Check:
+        health = backend_health(platform.lab)
+        down[:] = [n for n in ("binance", "kucoin") if not health["dependencies"][n]["up"]]
+        return Check(len(down) == 2, f"exchanges down: {down or 'none'}")
+
+    try:  # the backend notices each exchange on its next call: a few seconds apart
+        platform.lab.wait("the backend to see both exchanges down", both_down, 30)
+    except LabError as exc:
+        raise LabError(f"escalation rule not met (need both exchanges down): {exc}") from exc
+    platform.save_evidence(
+        "escalation-management.txt",
+        f"ExchangeConnectionLost on {', '.join(down)}: escalated to management "
+        "(runbook: If multiple exchanges are affected, escalate to management)\n",
+    )
+
+
+def _restore_backend(env: str) -> Callable[[KubernetesPlatform], None]:
+    def restore(platform: KubernetesPlatform) -> None:
+        platform.set_env("backend", {env: None})
+        platform.scale("backend", BACKEND_REPLICAS)
+
+    return restore
+
+
+#: the backend's replicas in fixtures/k8s: what a drill that scales it puts back
+BACKEND_REPLICAS = 3
+#: drills whose fault or probes need processes (the fake exchange's admin API, the backend's
+#: own /health): on simulated (kwok) nodes ``drillbook run`` leaves them out, saying so
+REAL_NODES_ONLY = frozenset({"exchange-rate-limited", "exchanges-lost"})
+
+
+def _exchange_drills(runbook: Runbook) -> list[Drill]:
+    """ExchangeConnectionLost through the fake exchange's pod, on real nodes: 429s, an outage."""
+    from drillbook.drills.catalog import INTEGRITY, NO_BAN
+
+    ecl = budgets_for(runbook, "ExchangeConnectionLost")
+    limited: Any = ExchangeRateLimited("both", 12.0)
+    lost: Any = ExchangeUnreachable("both")
+    return [
+        Drill(
+            "exchange-rate-limited",
+            "ExchangeConnectionLost",
+            limited,
+            (BackendHealthy(),),  # type: ignore[arg-type]
+            (
+                Step(
+                    "kubectl set env deployment/backend API_RATE_LIMIT_DELAY=1000",
+                    lambda p: p.set_env("backend", {"API_RATE_LIMIT_DELAY": "1000"}),
+                    "ExchangeConnectionLost resolution 2 (If Rate Limiting)",
+                ),
+                Step(
+                    "kubectl scale deployment backend --replicas=1",
+                    lambda p: p.scale("backend", 1),
+                    "ExchangeConnectionLost resolution 2 (Scale down to reduce load)",
+                ),
+            ),
+            ecl,
+            (INTEGRITY, NO_BAN),
+            "both fake exchanges (a pod) answer 429; slow down and scale down as the runbook "
+            "says, never get banned; real nodes only",
+            teardown=(
+                Step(
+                    "restore API_RATE_LIMIT_DELAY and the backend's 3 replicas",
+                    _restore_backend("API_RATE_LIMIT_DELAY"),  # type: ignore[arg-type]
+                ),
+            ),
+        ),
+        Drill(
+            "exchanges-lost",
+            "ExchangeConnectionLost",
+            lost,
+            (BackendHealthy(),),  # type: ignore[arg-type]
+            (
+                # escalated first: the backend's view before its restart into simulation
+                Step(
+                    "escalate to management: multiple exchanges affected",
+                    _escalate_if_both_exchanges_down,  # type: ignore[arg-type]
+                    "ExchangeConnectionLost escalation 2",
+                ),
+                Step(
+                    "kubectl set env deployment/backend SIMULATE_TRADING=true",
+                    lambda p: p.set_env("backend", {"SIMULATE_TRADING": "true"}),
+                    "ExchangeConnectionLost resolution 4 (If Exchange Maintenance)",
+                ),
+            ),
+            ecl,
+            (INTEGRITY,),
+            "both fake exchanges drop every connection (outage); trade in simulation until "
+            "they are back, escalate to management; real nodes only",
+            teardown=(
+                Step(
+                    "resume normal operation (SIMULATE_TRADING unset)",
+                    _restore_backend("SIMULATE_TRADING"),  # type: ignore[arg-type]
+                ),
+            ),
+            alert_clears_on_recovery=False,
+        ),
+    ]
 
 
 def _apply_policies(platform: KubernetesPlatform) -> None:
@@ -175,7 +367,43 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
         *(PolicyAllows("backend", dst, port) for dst, port in PolicyPartition().reaches),
         WorkloadReady("backend"),
     )
+    postgres_killed: Any = PodKill("postgres", qty=1)
     return [
+        *_exchange_drills(runbook),
+        Drill(
+            "postgres-pod-killed",
+            "DatabaseDown",
+            postgres_killed,
+            (WorkloadReady("postgres"),),  # type: ignore[arg-type]
+            (
+                Step(
+                    "kubectl wait --for=condition=ready pod -l app=postgres -n trading-bot "
+                    "--timeout=300s",
+                    _wait_postgres_ready,  # type: ignore[arg-type]
+                    "Database Recovery, Minor Issues Recovery 2 (Wait for pod to be ready)",
+                ),
+                Step(
+                    "kubectl exec -it deployment/backend -n trading-bot -- pg_isready -h "
+                    "postgres-service -p 5432",
+                    _pg_isready_from_backend,  # type: ignore[arg-type]
+                    "Database Recovery, Minor Issues Recovery 3 (Verify connectivity)",
+                ),
+                Step(
+                    "kubectl exec -it <postgres-pod> -n trading-bot -- psql -U postgres -d "
+                    "trading_bot -c \"SELECT pg_database_size('trading_bot');\"",
+                    _database_size,  # type: ignore[arg-type]
+                    "Database Recovery, Minor Issues Recovery 4 (Check database integrity)",
+                ),
+            ),
+            dbd,
+            (Invariant("the row written before the kill survives on postgres-pvc", _marker_kept),),  # type: ignore[arg-type]
+            "the postgres pod killed (grace 0); the StatefulSet starts it again on the same "
+            "claim. On real nodes a row written before must still be there (the data is on "
+            "the claim, not in the container) and the runbook's pg_isready and psql run in "
+            "the pods; on simulated nodes those are recorded as skipped",
+            setup=(Step("write a marker row (untimed)", _write_marker),),  # type: ignore[arg-type]
+            teardown=(Step("drop the marker table (untimed)", _drop_marker),),  # type: ignore[arg-type]
+        ),
         Drill(
             "backend-pods-killed",
             "TradingBotDown",
@@ -328,5 +556,11 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             "a node running a backend replica reports NotReady (KWOK's node-not-ready stage; on "
             "real nodes its kubelet frozen); drained, its pods start on healthy nodes; the "
             "backend's health checked from inside (skipped on simulated nodes)",
+            setup=(
+                Step(
+                    "a backend replica on a node without postgres (untimed)",
+                    _spread_backend,  # type: ignore[arg-type]
+                ),
+            ),
         ),
     ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import LabError
@@ -16,14 +18,47 @@ __all__ = [
     "KeyRevoked",
     "PriceShock",
     "admin_for",
+    "backend_health",
     "current_exchange_key",
     "exchange_credentials",
     "new_exchange_key",
 ]
 
 
-def admin_for(lab: DockerLab) -> AdminClient:
-    """The admin client of the lab's fake exchange (on its published loopback port)."""
+class _PodAdminClient(AdminClient):
+    """The admin API of a fake exchange running as a pod (a real-node Kubernetes lab): each
+    call is ``curl`` in the exchange's own pod to its loopback admin port (``kubectl exec``),
+    so nothing is published and nothing leaves the pod's network."""
+
+    def __init__(self, lab: Any, timeout_s: float = 5.0) -> None:
+        super().__init__("http://127.0.0.1:8100", timeout_s)
+        self.lab = lab
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        from drillbook.environments.kubernetes import KubernetesPlatform
+
+        argv = [
+            "curl", "-s", "-m", f"{self.timeout_s:g}", "-X", method,
+            "-w", "\n%{http_code}", self.base_url + path,
+        ]  # fmt: skip
+        if body is not None:
+            argv[1:1] = ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+        result = KubernetesPlatform(self.lab).exec("exchange", argv, check=False)
+        raw, _, code = result.output.rstrip("\n").rpartition("\n")
+        if result.exit_code != 0 or not code.isdigit():
+            raise OSError(f"{method} {path} in the exchange pod: exit {result.exit_code}")
+        if int(code) >= 400:
+            raise AdminError(f"{method} {path}: HTTP {code}: {raw[:300]}")
+        return json.loads(raw) if raw.strip().startswith(("{", "[")) else raw
+
+
+def admin_for(lab: Any) -> AdminClient:
+    """The admin client of the lab's fake exchange: on its published loopback port (Docker),
+    or through its pod (Kubernetes, real nodes)."""
+    from drillbook.environments.kubernetes import KubernetesLab
+
+    if isinstance(lab, KubernetesLab):
+        return _PodAdminClient(lab)
     return AdminClient(lab.services()["exchange"].endpoint("admin").url)
 
 
@@ -37,11 +72,23 @@ def _bot_view(lab: DockerLab, exchanges: tuple[str, ...]) -> str:
     """What the backend's /health says of each exchange (up, backing off): the other half of
     a fault's evidence, for the message when it does not take effect."""
     try:
-        _, health = DockerPlatform(lab).http_call("backend", "health", "/health", timeout_s=2)
+        health = backend_health(lab)
         deps = health["dependencies"]
         return "; ".join(f"{e}: {deps.get(e)}" for e in exchanges)
-    except (OSError, KeyError, TypeError) as exc:
+    except (OSError, KeyError, TypeError, ValueError, LabError) as exc:
         return f"GET /health: {type(exc).__name__}: {exc}"
+
+
+def backend_health(lab: Any, timeout_s: float = 2.0) -> Any:
+    """The backend's ``GET :8080/health`` body (a 503 still carries it): through its published
+    port (Docker), or ``curl`` in a ready backend pod (Kubernetes, real nodes)."""
+    from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform
+
+    if isinstance(lab, KubernetesLab):
+        argv = ["curl", "-s", "-m", f"{timeout_s:g}", "http://127.0.0.1:8080/health"]
+        return json.loads(KubernetesPlatform(lab).exec("backend", argv).output)
+    _, health = DockerPlatform(lab).http_call("backend", "health", "/health", timeout_s=timeout_s)
+    return health
 
 
 def _reset(lab: DockerLab) -> None:

@@ -84,33 +84,50 @@ class PodKill:
         from chaosk8s.pod.actions import terminate_pods
 
         core, _ = _apis(lab)
+        selector = f"app={self.app}"
         before = {
-            p.metadata.name
-            for p in core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+            p.metadata.uid: p.metadata.name
+            for p in core.list_namespaced_pod(lab.namespace, label_selector=selector).items
         }
         if not before:
             raise LabError(f"no pod with app={self.app} in {lab.name} to kill")
         with _chaos_env(lab) as secrets:
             terminate_pods(
-                label_selector=f"app={self.app}",
+                label_selector=selector,
                 ns=lab.namespace,
                 qty=self.qty,
                 grace_period=0,
                 secrets=secrets,
             )
+        # by uid: a StatefulSet's replacement has the killed pod's name
         after = {
-            p.metadata.name
-            for p in core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+            p.metadata.uid
+            for p in core.list_namespaced_pod(lab.namespace, label_selector=selector).items
             if p.metadata.deletion_timestamp is None
         }
-        self._killed[:] = sorted(before - after)
+        self._killed[:] = sorted(name for uid, name in before.items() if uid not in after)
 
     def verify_active(self, lab: KubernetesLab) -> Check:
+        """Pods killed, and fewer of ``app``'s pods Ready than the workload wants: read from the
+        pods (the workload's status lags a kill), or from its status."""
         row = next((r for r in lab.status() if r.service == self.app), None)
         if row is None:
             return Check(False, f"no workload {self.app}")
+        core, _ = _apis(lab)
+        pods = core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+        ready = sum(
+            1
+            for p in pods
+            if p.metadata.deletion_timestamp is None
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+        )
+        want = next((w.spec.replicas for _, n, w in lab.workloads() if n == self.app), None)
+        short = want is not None and ready < want
         killed = f"killed {', '.join(self._killed) or 'none yet'}"
-        return Check(bool(self._killed) and not row.healthy, f"{row.detail}; {killed}")
+        return Check(
+            bool(self._killed) and (short or not row.healthy),
+            f"{row.detail}; {ready} pod(s) Ready; {killed}",
+        )
 
     def revert(self, lab: KubernetesLab) -> None:
         return None

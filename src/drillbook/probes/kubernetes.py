@@ -14,7 +14,14 @@ from drillbook.environments.kubernetes import KubernetesLab, node_ready
 from drillbook.registry import Registry
 from drillbook.waiting import Check
 
-__all__ = ["KUBERNETES_PROBES", "OnReadyNodes", "PolicyAllows", "RolloutComplete", "WorkloadReady"]
+__all__ = [
+    "KUBERNETES_PROBES",
+    "BackendHealthy",
+    "OnReadyNodes",
+    "PolicyAllows",
+    "RolloutComplete",
+    "WorkloadReady",
+]
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,40 @@ class PolicyAllows:
         return Check(ok and connected, f"{why}; {how}")
 
 
+@dataclass(frozen=True)
+class BackendHealthy:
+    """The backend's own ``GET :8080/health`` from inside a ready backend pod reports no
+    problem (what its readiness probe calls healthy: ``ok``, or ``degraded`` without a
+    problem), or, with ``dependency``, that dependency up (``kubectl exec deploy/backend --
+    curl localhost:8080/health``). Needs real nodes (NeedsRealNode on simulated ones)."""
+
+    dependency: str = ""
+
+    @property
+    def name(self) -> str:
+        what = f"{self.dependency} up" if self.dependency else "no problem"
+        return f"backend /health (in its pod): {what}"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        import json
+
+        from drillbook.environments.kubernetes import KubernetesPlatform
+        from drillbook.errors import LabError
+
+        argv = ["curl", "-s", "-m", "2", "http://127.0.0.1:8080/health"]
+        try:
+            health = json.loads(KubernetesPlatform(lab).exec("backend", argv).output)
+        except (LabError, ValueError) as exc:
+            return Check(False, f"GET /health in a backend pod: {exc}")
+        if self.dependency:
+            dep = (health.get("dependencies") or {}).get(self.dependency) or {}
+            return Check(bool(dep.get("up")), f"{self.dependency}: {dep}")
+        # healthy as its readiness probe sees it: no problem (HTTP 200), even when degraded
+        # (an exchange down while the bot simulates, as the runbook's mitigation wants)
+        problems = health.get("problems")
+        return Check(not problems, f"{health.get('status')}: {problems or 'no problem'}")
+
+
 #: the Kubernetes lab's probes by the names drill files use
 KUBERNETES_PROBES: Registry[Any] = Registry("Kubernetes probe")
 for _name, _cls in (
@@ -114,5 +155,6 @@ for _name, _cls in (
     ("rollout_complete", RolloutComplete),
     ("on_ready_nodes", OnReadyNodes),
     ("policy_allows", PolicyAllows),
+    ("backend_healthy", BackendHealthy),
 ):
     KUBERNETES_PROBES.add(_name, _cls)

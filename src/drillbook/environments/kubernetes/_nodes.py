@@ -61,6 +61,8 @@ __all__ = [
 
 #: on every container, volume and network of a real-node cluster (value: the cluster's name)
 CLUSTER_LABEL = "drillbook.k8s-cluster"
+#: on the same objects: which cache (``cache_key``) the cluster was started with
+CACHE_LABEL = "drillbook.k8s-cache"
 #: Docker 20.10 knows caps 0-37; SYS_RESOURCE is not in these machines' bounding set, and
 #: --privileged asks for it: every other one, listed (docs/real-nodes/FINDINGS.md, step 1)
 CAPABILITIES = [
@@ -194,6 +196,7 @@ class RealCluster:
         node_image = _node_image(say)
         started = time.monotonic()
         images = self._images(say)
+        image_archive(images, self.build.cache)  # once, before the nodes import it in parallel
         (self.root / "pki").mkdir(parents=True, exist_ok=True)
         try:
             state = self._containers(node_image)
@@ -251,15 +254,19 @@ class RealCluster:
 
     def _containers(self, image: str) -> RealClusterState:
         label = f"{CLUSTER_LABEL}={self.name}"
-        _docker("network", "create", "--label", label, self.network)
+        cache = f"{CACHE_LABEL}={cache_key(self.build.cache)}"
+        _docker("network", "create", "--label", label, "--label", cache, self.network)
         state = RealClusterState(self.name, "", self.network)
         state.save(self.state_file)  # from here `down` finds what to remove
         caps = [arg for cap in CAPABILITIES for arg in ("--cap-add", cap)]
         for node in self.node_names():
             container = self.container(node)
-            _docker("volume", "create", "--label", label, f"{container}-containerd")
+            _docker(
+                "volume", "create", "--label", label, "--label", cache, f"{container}-containerd"
+            )  # fmt: skip
             _docker(
                 "run", "-d", "--name", container, "--hostname", node, "--label", label,
+                "--label", cache,
                 "--label", "drillbook.managed=true", "--init", "--network", self.network,
                 *caps,
                 "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
@@ -324,7 +331,7 @@ class RealCluster:
             ),
             f"containerd in {container}",
         )
-        _import_images(container, images, self.root / "images.tar")
+        _import_images(container, images, image_archive(images, self.build.cache))
 
     def _control_plane(self, state: RealClusterState, timeout_s: float) -> None:
         node = next(iter(state.nodes))
@@ -521,13 +528,21 @@ def node_container(node: str) -> str:
     )
 
 
-def real_clusters_left() -> list[str]:
+def cache_key(cache: Path) -> str:
+    """What the ``drillbook.k8s-cache`` label says of a cluster's cache directory."""
+    return hashlib.sha256(str(cache.resolve()).encode()).hexdigest()[:12]
+
+
+def real_clusters_left(cache: Path | None = None) -> list[str]:
     """The names of real-node clusters with anything left in Docker (containers, volumes or
-    networks), whether or not their state directory still exists."""
+    networks), whether or not their state directory still exists; with ``cache``, only those
+    started with that cache (``DRILLBOOK_K8S_CACHE``): another cache's clusters are not its
+    to remove."""
     names: set[str] = set()
+    only = ["--filter", f"label={CACHE_LABEL}={cache_key(cache)}"] if cache else []
     for kind in ("ps -a", "volume ls", "network ls"):
         out = _docker(
-            *kind.split(), "--filter", f"label={CLUSTER_LABEL}",
+            *kind.split(), "--filter", f"label={CLUSTER_LABEL}", *only,
             "--format", f'{{{{.Label "{CLUSTER_LABEL}"}}}}',
             check=False,
         )  # fmt: skip
@@ -655,19 +670,38 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _import_images(container: str, images: Mapping[str, tuple[str, ...]], cache: Path) -> None:
-    """``docker save`` once (to ``cache``), ``ctr import`` into the node, then the extra tags."""
+def image_archive(images: Mapping[str, tuple[str, ...]], cache: Path) -> Path:
+    """``docker save`` of ``images`` into ``cache/node-images/<hash of the refs>.tar``, once
+    for every cluster and process (written under a private name, then renamed: two writers
+    never meet); older archives are removed."""
+    import os
+    import threading
+
     refs = sorted(images)
-    key = cache.with_suffix(".refs")
-    if not (cache.exists() and key.exists() and key.read_text() == "\n".join(refs)):
-        partial = cache.with_suffix(".partial")
+    key = hashlib.sha256("\n".join(refs).encode()).hexdigest()[:16]
+    folder = cache / "node-images"
+    archive = folder / f"{key}.tar"
+    if archive.exists():
+        return archive
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{key}.{os.getpid()}.{threading.get_ident()}.partial"
+    try:
         _docker("save", "-o", str(partial), *refs, timeout=600)
-        partial.replace(cache)
-        key.write_text("\n".join(refs))
-    with cache.open("rb") as archive:
+        partial.replace(archive)
+    finally:
+        partial.unlink(missing_ok=True)
+    for old in folder.glob("*.tar"):
+        if old != archive and time.time() - old.stat().st_mtime > 60:
+            old.unlink(missing_ok=True)
+    return archive
+
+
+def _import_images(container: str, images: Mapping[str, tuple[str, ...]], archive: Path) -> None:
+    """``ctr import`` of the saved ``archive`` into the node, then the extra tags."""
+    with archive.open("rb") as stream:
         done = subprocess.run(
             ["docker", "exec", "-i", container, "ctr", "-n", "k8s.io", "images", "import", "-"],
-            stdin=archive,
+            stdin=stream,
             capture_output=True,
             check=False,
             timeout=600,
