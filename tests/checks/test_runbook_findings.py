@@ -26,11 +26,7 @@ EXPECTED = {
         "Service Recovery Procedures / Backend Service Recovery / Complete Service Restart",
     ),
     (344, "commands.never-ends", "logs -f"),
-    (
-        364,
-        "coverage.procedure-without-drill",
-        "Service Recovery Procedures / Database Recovery / Minor Issues Recovery",
-    ),
+    # 364, Database Recovery / Minor Issues Recovery: covered by postgres-pod-killed (Kubernetes)
     (389, "contract.backup-never-written", "latest-backup"),
     (401, "coverage.budget-borrowed", "backend-cpu-pressure"),
     (409, "kubectl.unresolvable-placeholder", "prometheus-pod"),
