@@ -243,6 +243,12 @@ def test_platform_verbs_rollout_undo_drain_job_from_cronjob_apply(
     env = apps.read_namespaced_deployment("backend", "trading-bot").spec.template.spec
     values = {e.name: e.value for e in env.containers[0].env}
     assert values["API_RATE_LIMIT_DELAY"] == "100"
+    # set env K- (None) unsets for real, the other entries kept in their order
+    names = [e.name for e in env.containers[0].env]
+    platform.set_env("backend", {"DRILLBOOK_PROBE": "1"})
+    platform.set_env("backend", {"DRILLBOOK_PROBE": None})
+    spec = apps.read_namespaced_deployment("backend", "trading-bot").spec.template.spec
+    assert [e.name for e in spec.containers[0].env] == names
 
     # drain: the node ends with no pod of the lab, the controllers start them elsewhere
     node = platform.node_of("backend")[0]

@@ -149,8 +149,14 @@ def test_a_service_name_resolves_through_coredns_and_routes_through_kube_proxy(
     platform = KubernetesPlatform(lab)
     fqdn = f"redis.{NAMESPACE}.svc.cluster.local"
     for host in (fqdn, "redis"):  # the search path of the pod's resolv.conf too
-        result = platform.exec("redis", ["redis-cli", "-h", host, "ping"], check=False)
-        assert result.output.strip() == "PONG", f"{host}: {result}"
+
+        def pong(host: str = host) -> Check:
+            result = platform.exec("redis", ["redis-cli", "-h", host, "ping"], check=False)
+            return Check(result.output.strip() == "PONG", f"{host}: {result}")
+
+        # kube-proxy writes a Service's rules when its endpoints reach it, a moment after the
+        # pods are Ready (until then the Service refuses): bounded, then it must answer
+        Wait(30, poll_s=0.5).until(pong, f"{host}:6379 to answer through kube-proxy")
     missing = platform.exec("redis", ["redis-cli", "-h", "no-such-service", "ping"], check=False)
     assert missing.exit_code != 0
     assert "PONG" not in missing.output

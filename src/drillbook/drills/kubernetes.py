@@ -8,7 +8,6 @@ rollouts, volume binding), not the processes in the containers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from drillbook.drills._budgets import budgets_for
@@ -209,16 +208,40 @@ def _escalate_if_both_exchanges_down(platform: KubernetesPlatform) -> None:
     )
 
 
-def _restore_backend(env: str) -> Callable[[KubernetesPlatform], None]:
-    def restore(platform: KubernetesPlatform) -> None:
-        platform.set_env("backend", {env: None})
-        platform.scale("backend", BACKEND_REPLICAS)
+class _BackendTemplate:
+    """The backend Deployment's pod template and replicas, saved before a drill that changes
+    them (untimed setup) and put back whole after it (teardown): what ``kubectl set env`` and
+    ``kubectl scale`` changed, the lab gets back as it was (the residue check compares)."""
 
-    return restore
+    def __init__(self) -> None:
+        self._saved: dict[str, Any] = {}
+
+    def save(self, platform: KubernetesPlatform) -> None:
+        from kubernetes import client
+
+        apps: Any = client.AppsV1Api(platform.lab.api)
+        d = apps.read_namespaced_deployment("backend", platform.lab.namespace)
+        self._saved["template"] = platform.lab.api.sanitize_for_serialization(d.spec.template)
+        self._saved["replicas"] = d.spec.replicas
+
+    def restore(self, platform: KubernetesPlatform) -> None:
+        from kubernetes import client
+
+        if not self._saved:
+            return
+        apps: Any = client.AppsV1Api(platform.lab.api)
+        apps.patch_namespaced_deployment(
+            "backend",
+            platform.lab.namespace,
+            [
+                {"op": "replace", "path": "/spec/template", "value": self._saved["template"]},
+                {"op": "replace", "path": "/spec/replicas", "value": self._saved["replicas"]},
+            ],
+        )
+        platform.wait_rollout("backend")
+        self._saved.clear()
 
 
-#: the backend's replicas in fixtures/k8s: what a drill that scales it puts back
-BACKEND_REPLICAS = 3
 #: drills whose fault or probes need processes (the fake exchange's admin API, the backend's
 #: own /health): on simulated (kwok) nodes ``drillbook run`` leaves them out, saying so
 REAL_NODES_ONLY = frozenset({"exchange-rate-limited", "exchanges-lost"})
@@ -236,6 +259,7 @@ def _exchange_drills(runbook: Runbook) -> list[Drill]:
     ecl = budgets_for(runbook, "ExchangeConnectionLost")
     limited: Any = ExchangeRateLimited("both", 12.0)
     lost: Any = ExchangeUnreachable("both")
+    kept, kept_lost = _BackendTemplate(), _BackendTemplate()
     return [
         Drill(
             "exchange-rate-limited",
@@ -258,10 +282,11 @@ def _exchange_drills(runbook: Runbook) -> list[Drill]:
             (NO_BAN,),
             "both fake exchanges (a pod) answer 429; slow down and scale down as the runbook "
             "says, never get banned; real nodes only",
+            setup=(Step("save the backend's template and replicas (untimed)", kept.save),),  # type: ignore[arg-type]
             teardown=(
                 Step(
-                    "restore API_RATE_LIMIT_DELAY and the backend's 3 replicas",
-                    _restore_backend("API_RATE_LIMIT_DELAY"),  # type: ignore[arg-type]
+                    "restore API_RATE_LIMIT_DELAY and the backend's replicas (saved template)",
+                    kept.restore,  # type: ignore[arg-type]
                 ),
             ),
         ),
@@ -287,10 +312,13 @@ def _exchange_drills(runbook: Runbook) -> list[Drill]:
             (),
             "both fake exchanges drop every connection (outage); trade in simulation until "
             "they are back, escalate to management; real nodes only",
+            setup=(
+                Step("save the backend's template (untimed)", kept_lost.save),  # type: ignore[arg-type]
+            ),
             teardown=(
                 Step(
-                    "resume normal operation (SIMULATE_TRADING unset)",
-                    _restore_backend("SIMULATE_TRADING"),  # type: ignore[arg-type]
+                    "resume normal operation (SIMULATE_TRADING unset: the saved template)",
+                    kept_lost.restore,  # type: ignore[arg-type]
                 ),
             ),
             alert_clears_on_recovery=False,

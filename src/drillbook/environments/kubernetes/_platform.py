@@ -58,7 +58,7 @@ class KubernetesPlatform:
             hint=f"workloads: {', '.join(n for _, n, _ in self.lab.workloads())}",
         )
 
-    def _patch(self, service: str, body: Mapping[str, Any]) -> None:
+    def _patch(self, service: str, body: Mapping[str, Any] | list[Any]) -> None:
         apps, ns = self._apps(), self.lab.namespace
         if self._kind(service) == "StatefulSet":
             apps.patch_namespaced_stateful_set(service, ns, body)
@@ -104,18 +104,22 @@ class KubernetesPlatform:
             else apps.read_namespaced_deployment(service, ns)
         )
         container = workload.spec.template.spec.containers[0]
-        current = [e for e in (container.env or []) if e.name not in env]
-        listed = [{"name": e.name, "value": e.value} for e in current if e.value_from is None]
-        kept = [e for e in current if e.value_from is not None]
-        for e in kept:  # valueFrom entries (secrets) stay as they are
-            listed.append(self.lab.api.sanitize_for_serialization(e))
-        listed += [{"name": k, "value": v} for k, v in env.items() if v is not None]
-        body = {
-            "spec": {
-                "template": {"spec": {"containers": [{"name": container.name, "env": listed}]}}
-            }
-        }
-        self._patch(service, body)
+        listed: list[Any] = []
+        for e in container.env or []:  # in place, as kubectl set env edits (order kept)
+            if e.name not in env:
+                listed.append(self.lab.api.sanitize_for_serialization(e))
+            elif env[e.name] is not None:
+                listed.append({"name": e.name, "value": env[e.name]})
+        present = {e.name for e in container.env or []}
+        listed += [
+            {"name": k, "value": v} for k, v in env.items() if v is not None and k not in present
+        ]
+        # a JSON patch replaces the list: a strategic merge keeps an entry it does not list,
+        # so it could never unset one
+        self._patch(
+            service,
+            [{"op": "replace", "path": "/spec/template/spec/containers/0/env", "value": listed}],
+        )
         self.wait_ready()
 
     def patch_resources(
