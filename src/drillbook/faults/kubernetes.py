@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from drillbook.environments.kubernetes import KubernetesLab, node_ready
+from drillbook.environments.kubernetes import KubernetesLab, kubelet_signal, node_ready
 from drillbook.errors import LabError
 from drillbook.registry import Registry
 from drillbook.waiting import Check
@@ -422,26 +421,6 @@ class PolicyPartition:
         self._saved.clear()
 
 
-def _kubelet_signal(node: str, signal: str) -> None:
-    """``pkill -<signal> -x kubelet`` in the Docker container of real node ``node`` (a
-    drillbook real-node cluster's, or kind's, named after the node)."""
-    from drillbook.environments.kubernetes import node_container
-
-    container = node_container(node)
-    done = subprocess.run(
-        ["docker", "exec", container, "pkill", f"-{signal}", "-x", "kubelet"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
-    if done.returncode != 0:
-        raise LabError(
-            f"SIG{signal} to the kubelet of {node} ({container}) failed: "
-            f"{done.stderr.strip() or f'exit {done.returncode}'}"
-        )
-
-
 @dataclass(frozen=True)
 class NodeNotReady:
     """A node that runs ``app`` (and none of ``spare``, whose single replica could not move)
@@ -494,7 +473,7 @@ class NodeNotReady:
             )
         self._node[:] = [choices[0]]
         if lab.real_nodes():
-            _kubelet_signal(self.node, "STOP")
+            kubelet_signal(self.node, "STOP")
         else:
             self._label(lab, "true")
 
@@ -517,7 +496,7 @@ class NodeNotReady:
             return
         core, _ = _apis(lab)
         if lab.real_nodes():
-            _kubelet_signal(self.node, "CONT")
+            kubelet_signal(self.node, "CONT")
         else:
             self._label(lab, None)
         core.patch_node(self.node, {"spec": {"unschedulable": None}})

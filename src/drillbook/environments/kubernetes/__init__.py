@@ -18,6 +18,7 @@ from drillbook.environments.kubernetes._nodes import (
     CLUSTER_LABEL,
     RealCluster,
     RealClusterState,
+    kubelet_signal,
     node_container,
     real_clusters_left,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "allowed_context",
     "default_cache",
     "kubectl_step",
+    "kubelet_signal",
     "node_container",
     "node_ready",
     "real_clusters_left",

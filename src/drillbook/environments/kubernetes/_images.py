@@ -16,6 +16,7 @@ import tarfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from drillbook.environments.kubernetes._docker import docker, image_exists
 from drillbook.errors import LabError
 
 __all__ = [
@@ -57,12 +58,7 @@ def code_image(
     for arcname, path in files:
         digest.update(arcname.encode() + b"\0" + path.read_bytes() + b"\0")
     ref = f"drillbook/{name}:{digest.hexdigest()[:12]}"
-    if (
-        subprocess.run(
-            ["docker", "image", "inspect", ref], capture_output=True, check=False, timeout=60
-        ).returncode
-        == 0
-    ):
+    if image_exists(ref):
         return ref
     say(f"making image {ref}: {base} with {', '.join('/' + t for t in sorted(layers))}")
     buf = io.BytesIO()
@@ -108,15 +104,7 @@ def cluster_images(
     refs: dict[str, tuple[str, ...]] = {}
     for name in recipes:
         recipe = get_recipe(name)
-        if (
-            subprocess.run(
-                ["docker", "image", "inspect", recipe.tag],
-                capture_output=True,
-                check=False,
-                timeout=60,
-            ).returncode
-            != 0
-        ):
+        if not image_exists(recipe.tag):
             raise LabError(
                 f"image {recipe.tag} is not built",
                 hint="run `drillbook images build` (make bootstrap does)",
@@ -134,10 +122,6 @@ def tag_cluster_images(images: Mapping[str, tuple[str, ...]]) -> list[str]:
     names = []
     for ref, aliases in images.items():
         for alias in aliases:
-            done = subprocess.run(
-                ["docker", "tag", ref, alias], capture_output=True, text=True, check=False
-            )
-            if done.returncode != 0:
-                raise LabError(f"docker tag {ref} {alias} failed: {done.stderr.strip()}")
+            docker("tag", ref, alias)
             names.append(alias)
     return names

@@ -47,6 +47,8 @@ from drillbook.environments.kubernetes._controlplane import (
     admin_context,
     component_args,
 )
+from drillbook.environments.kubernetes._docker import docker as _docker
+from drillbook.environments.kubernetes._docker import image_exists as _image_exists
 from drillbook.environments.kubernetes._images import cluster_images
 from drillbook.errors import LabError, WaitTimeout
 from drillbook.waiting import Check, Wait
@@ -55,6 +57,7 @@ __all__ = [
     "CLUSTER_LABEL",
     "RealCluster",
     "RealClusterState",
+    "kubelet_signal",
     "node_container",
     "real_clusters_left",
 ]
@@ -533,6 +536,13 @@ def cache_key(cache: Path) -> str:
     return hashlib.sha256(str(cache.resolve()).encode()).hexdigest()[:12]
 
 
+def kubelet_signal(node: str, signal: str) -> None:
+    """``pkill -<signal> -x kubelet`` in the Docker container of real node ``node`` (STOP: it
+    stops reporting, as one cut off from the API server; CONT: it goes on)."""
+    container = node_container(node)
+    _docker("exec", container, "pkill", f"-{signal}", "-x", "kubelet", timeout=30)
+
+
 def real_clusters_left(cache: Path | None = None) -> list[str]:
     """The names of real-node clusters with anything left in Docker (containers, volumes or
     networks), whether or not their state directory still exists; with ``cache``, only those
@@ -570,29 +580,6 @@ def remove_cluster_objects(name: str) -> list[str]:
 
 
 # -- Docker ---------------------------------------------------------------------------------
-def _docker(*args: str, check: bool = True, timeout: float = 300) -> str:
-    try:
-        done = subprocess.run(
-            ["docker", *args], capture_output=True, text=True, check=False, timeout=timeout
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        if not check:
-            return ""
-        raise LabError(f"docker {' '.join(args[:3])}: {exc}") from exc
-    if done.returncode != 0:
-        if not check:
-            return ""
-        raise LabError(
-            f"docker {' '.join(args[:4])} failed: {done.stderr.strip()[-800:]}",
-            hint="is the Docker engine up? (make bootstrap starts one)",
-        )
-    return done.stdout
-
-
-def _image_exists(ref: str) -> bool:
-    return bool(_docker("image", "inspect", "--format", "{{.Id}}", ref, check=False).strip())
-
-
 def _node_image(say: Callable[[str], None]) -> str:
     import docker
 
