@@ -319,10 +319,7 @@ def _stack_runner(lab: KubernetesLab, profile: Profile, evidence: Path) -> Drill
 
 def _health(platform: KubernetesPlatform) -> Any:
     """The backend's /health, from inside a ready backend pod (a 503 still has its body)."""
-    import json
-
-    argv = ["curl", "-s", "-m", "5", "http://localhost:8080/health"]
-    return json.loads(platform.exec("backend", argv).output)
+    return platform.get_json("backend", 8080, "/health", timeout_s=5)
 
 
 def test_the_stack_trades_for_real(stack: KubernetesLab) -> None:

@@ -85,8 +85,7 @@ def backend_health(lab: Any, timeout_s: float = 2.0) -> Any:
     from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform
 
     if isinstance(lab, KubernetesLab):
-        argv = ["curl", "-s", "-m", f"{timeout_s:g}", "http://127.0.0.1:8080/health"]
-        return json.loads(KubernetesPlatform(lab).exec("backend", argv).output)
+        return KubernetesPlatform(lab).get_json("backend", 8080, "/health", timeout_s=timeout_s)
     _, health = DockerPlatform(lab).http_call("backend", "health", "/health", timeout_s=timeout_s)
     return health
 

@@ -129,15 +129,12 @@ class BackendHealthy:
         return f"backend /health (in its pod): {what}"
 
     def check(self, lab: KubernetesLab) -> Check:
-        import json
-
         from drillbook.environments.kubernetes import KubernetesPlatform
         from drillbook.errors import LabError
 
-        argv = ["curl", "-s", "-m", "2", "http://127.0.0.1:8080/health"]
         try:
-            health = json.loads(KubernetesPlatform(lab).exec("backend", argv).output)
-        except (LabError, ValueError) as exc:
+            health = KubernetesPlatform(lab).get_json("backend", 8080, "/health")
+        except LabError as exc:
             return Check(False, f"GET /health in a backend pod: {exc}")
         if self.dependency:
             dep = (health.get("dependencies") or {}).get(self.dependency) or {}

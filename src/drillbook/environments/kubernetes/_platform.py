@@ -404,6 +404,18 @@ class KubernetesPlatform:
             raise LabError(f"`{' '.join(argv)}` in pod {pod} exited {code}: {text.strip()[-500:]}")
         return ExecResult(code, text)
 
+    def get_json(self, service: str, port: int, path: str, *, timeout_s: float = 2.0) -> Any:
+        """``GET localhost:<port><path>`` from inside a ready pod of ``service`` (``kubectl exec
+        ... curl``): its JSON body, whatever the status (a 503 /health still says why)."""
+        import json
+
+        url = f"http://127.0.0.1:{port}{path}"
+        output = self.exec(service, ["curl", "-s", "-m", f"{timeout_s:g}", url]).output
+        try:
+            return json.loads(output)
+        except ValueError as exc:
+            raise LabError(f"GET {url} in a pod of {service}: not JSON: {output[:200]!r}") from exc
+
     def logs(self, service: str, *, tail: int = 2000) -> str:
         """``kubectl logs deploy/<service>``: the first ready pod's recent output."""
         if not self.real_nodes():
