@@ -4,24 +4,22 @@ NetworkPolicy; each with a sabotaged remediation that breaches."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from drillbook.drills import DrillRunner, Step, default_runbook
+from drillbook.drills import default_runbook
 from drillbook.drills.kubernetes import REAL_NODES_ONLY, kubernetes_drills
 from drillbook.environments.kubernetes import (
     ControlPlane,
     ControlPlaneBuild,
     KubernetesLab,
-    KubernetesPlatform,
     default_cache,
 )
-from drillbook.errors import SLABreached
 from drillbook.sla import Profile
+from support.labtools import kubernetes_runner, run_sabotaged
 
 pytestmark = pytest.mark.kubernetes
 
@@ -43,20 +41,11 @@ def k8s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubernetesLab]:
         plane.down(quiet=True)
 
 
-def runner(lab: KubernetesLab, profile: Profile, evidence: Path) -> DrillRunner:
-    return DrillRunner(
-        lab,  # type: ignore[arg-type]
-        profile,
-        detection=None,
-        platform=KubernetesPlatform(lab, evidence_dir=evidence),
-    )
-
-
 @pytest.mark.parametrize("name", sorted(CATALOG))
 def test_kubernetes_drill_recovers_within_budget(
     k8s: KubernetesLab, name: str, tmp_path: Path
 ) -> None:
-    result = runner(k8s, PROFILE, tmp_path).run(CATALOG[name])
+    result = kubernetes_runner(k8s, PROFILE, tmp_path).run(CATALOG[name])
     result.raise_for_outcome()
     assert result.steady_after
     assert result.reverted
@@ -92,25 +81,11 @@ def test_kubernetes_drill_recovers_within_budget(
 def test_a_sabotaged_kubernetes_remediation_breaches(
     k8s: KubernetesLab, name: str, tmp_path: Path
 ) -> None:
-    drill = dataclasses.replace(CATALOG[name], steps=(Step("remediation removed", lambda p: None),))
-    result = runner(k8s, STRICT, tmp_path).run(drill)
-    with pytest.raises(SLABreached) as info:
-        result.raise_for_outcome()
-    assert info.value.phase.startswith("time_to_recover")
-    assert result.reverted
-    assert result.steady_after  # the revert healed what the remediation did not
+    run_sabotaged(k8s, CATALOG[name], STRICT, tmp_path)
 
 
 def test_a_claim_left_pending_breaches_the_recovery_budget(
     k8s: KubernetesLab, tmp_path: Path
 ) -> None:
-    drill = dataclasses.replace(
-        CATALOG["postgres-claim-pending"], steps=(Step("remediation removed", lambda p: None),)
-    )
-    result = runner(k8s, STRICT, tmp_path).run(drill)
-    with pytest.raises(SLABreached) as info:
-        result.raise_for_outcome()
-    assert info.value.phase.startswith("time_to_recover")
-    assert "operational-runbooks.md:" in str(info.value)
-    assert result.reverted
-    assert result.steady_after  # the revert bound the claim again
+    breach = run_sabotaged(k8s, CATALOG["postgres-claim-pending"], STRICT, tmp_path)
+    assert "operational-runbooks.md:" in str(breach)  # the revert bound the claim again

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.drills import DrillRunner, Step, default_runbook
+from drillbook.drills import Step, default_runbook
 from drillbook.drills.kubernetes import kubernetes_drills
 from drillbook.environments.kubernetes import (
     CLUSTER_LABEL,
@@ -35,10 +35,10 @@ from drillbook.environments.kubernetes import (
     default_cache,
     real_clusters_left,
 )
-from drillbook.errors import SLABreached
 from drillbook.faults.kubernetes import PodKill
 from drillbook.sla import Profile
 from drillbook.waiting import Check, Wait
+from support.labtools import kubernetes_runner, run_sabotaged
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.real_nodes]
 
@@ -308,15 +308,6 @@ def stack(cluster: RealCluster) -> Iterator[KubernetesLab]:
             lab.stop()
 
 
-def _stack_runner(lab: KubernetesLab, profile: Profile, evidence: Path) -> DrillRunner:
-    return DrillRunner(
-        lab,  # type: ignore[arg-type]
-        profile,
-        detection=None,
-        platform=KubernetesPlatform(lab, evidence_dir=evidence),
-    )
-
-
 def _health(platform: KubernetesPlatform) -> Any:
     """The backend's /health, from inside a ready backend pod (a 503 still has its body)."""
     return platform.get_json("backend", 8080, "/health", timeout_s=5)
@@ -416,7 +407,7 @@ def test_the_claim_is_provisioned_and_postgres_keeps_its_data_across_a_pod_kill(
 def test_the_kubernetes_drill_recovers_on_real_nodes(
     stack: KubernetesLab, name: str, tmp_path: Path
 ) -> None:
-    result = _stack_runner(stack, PROFILE, tmp_path).run(CATALOG[name])
+    result = kubernetes_runner(stack, PROFILE, tmp_path).run(CATALOG[name])
     result.raise_for_outcome()
     assert result.steady_after
     assert result.reverted
@@ -445,13 +436,7 @@ def test_the_kubernetes_drill_recovers_on_real_nodes(
 def test_a_sabotaged_remediation_breaches_on_real_nodes(
     stack: KubernetesLab, name: str, tmp_path: Path
 ) -> None:
-    drill = dataclasses.replace(CATALOG[name], steps=(Step("remediation removed", lambda p: None),))
-    result = _stack_runner(stack, STRICT, tmp_path).run(drill)
-    with pytest.raises(SLABreached) as info:
-        result.raise_for_outcome()
-    assert info.value.phase.startswith("time_to_recover")
-    assert result.reverted
-    assert result.steady_after
+    run_sabotaged(stack, CATALOG[name], STRICT, tmp_path)
 
 
 def test_a_remediation_that_loses_the_data_violates_the_invariant(
@@ -472,7 +457,7 @@ def test_a_remediation_that_loses_the_data_violates_the_invariant(
         CATALOG["postgres-pod-killed"],
         steps=(Step("restore a backup older than the row", restore_an_older_backup),),
     )
-    result = _stack_runner(stack, PROFILE, tmp_path).run(drill)
+    result = kubernetes_runner(stack, PROFILE, tmp_path).run(drill)
     with pytest.raises(DrillbookError, match=r"survives on postgres-pvc.*data was lost"):
         result.raise_for_outcome()
     assert result.reverted

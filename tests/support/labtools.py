@@ -160,3 +160,34 @@ class LabPool:
         for lab, _ in self._labs.values():
             remove_lab(lab)
         self._labs.clear()
+
+
+def kubernetes_runner(lab: Any, profile: Any, evidence: Path) -> Any:
+    """The drill runner of a Kubernetes lab: detection from the API (the drills' probes), the
+    lab's own platform writing evidence under ``evidence``."""
+    from drillbook.drills import DrillRunner
+    from drillbook.environments.kubernetes import KubernetesPlatform
+
+    return DrillRunner(
+        lab, profile, detection=None, platform=KubernetesPlatform(lab, evidence_dir=evidence)
+    )
+
+
+def run_sabotaged(lab: Any, drill: Any, profile: Any, evidence: Path) -> Any:
+    """``drill`` with its remediation removed, run on ``lab``: it must breach
+    ``time_to_recover``, and the revert must still leave the lab steady. The breach."""
+    import dataclasses
+
+    import pytest
+
+    from drillbook.drills import Step
+    from drillbook.errors import SLABreached
+
+    sabotaged = dataclasses.replace(drill, steps=(Step("remediation removed", lambda p: None),))
+    result = kubernetes_runner(lab, profile, evidence).run(sabotaged)
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase.startswith("time_to_recover")
+    assert result.reverted
+    assert result.steady_after  # the revert healed what the remediation did not
+    return info.value
