@@ -13,9 +13,10 @@ import psycopg
 import pytest
 
 from drillbook.checks import Finding, RunbookDoc, docker_checks
-from drillbook.checks.sql import SqlCheck
+from drillbook.checks.sql import Psycopg, SqlCheck
 from drillbook.drills import lab_state, residue
 from drillbook.environments.docker import DockerLab
+from support.lab_findings import LAB_FINDINGS
 from support.labtools import DRILLBOOK, STACK, LabPool, cli_env, leftovers, run_label
 
 pytestmark = pytest.mark.docker
@@ -23,21 +24,7 @@ pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "fixtures" / "operational-runbooks.md"
 TEXT = RUNBOOK.read_text()
-EXPECTED = {
-    (154, "commands.binary-missing", "postgres:pg_resetwal"),  # not on PATH in Debian's image
-    (412, "commands.binary-missing", "backend:node"),
-    (438, "commands.binary-missing", "backend:node"),
-    (
-        465,
-        "sql.undefined-column",
-        'SELECT query, mean_time, calls FROM pg_stat_statements ORDER BY mean_time DESC LIMIT 10; :: column "mean_time" does not exist',
-    ),
-    (480, "sql.duplicate-index", "idx_trades_timestamp"),
-    # the lab's fake exchange answers the runbook's unsigned key check with -2015
-    (566, "contract.http-refused", "api.binance.com/api/v3/account"),
-    (678, "commands.binary-missing", "backend:npm"),
-    (681, "commands.binary-missing", "backend:npm"),
-}
+EXPECTED = LAB_FINDINGS  # the same in the pods of a real-node cluster
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +40,7 @@ def _sql(lab: DockerLab, doc: RunbookDoc) -> list[Finding]:
         code, out = lab.container("postgres").exec_run(argv, user="postgres")
         return int(code), out.decode()
 
-    return SqlCheck(lab.services()["postgres"].url, in_postgres).run(doc)[0]
+    return SqlCheck(Psycopg(lab.services()["postgres"].url), in_postgres).run(doc)[0]
 
 
 def _keys(findings: list[Finding]) -> set[tuple[int, str, str]]:

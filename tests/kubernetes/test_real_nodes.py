@@ -38,11 +38,13 @@ from drillbook.environments.kubernetes import (
 from drillbook.faults.kubernetes import PodKill
 from drillbook.sla import Profile
 from drillbook.waiting import Check, Wait
+from support.lab_findings import LAB_FINDINGS
 from support.labtools import kubernetes_runner, run_sabotaged
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.real_nodes]
 
 MANIFEST = Path(__file__).parent / "real_nodes" / "redis.yaml"
+RUNBOOK = Path(__file__).resolve().parents[2] / "fixtures" / "operational-runbooks.md"
 NAMESPACE = "real-nodes-test"
 DRILLBOOK = [sys.executable, "-m", "drillbook"]
 
@@ -401,6 +403,49 @@ def test_the_claim_is_provisioned_and_postgres_keeps_its_data_across_a_pod_kill(
     Wait(120, poll_s=0.5).until(replaced, "a new postgres-0, Ready, in place of the killed one")
     assert platform.sql("SELECT v FROM drill_marker WHERE v = %s", (marker,)) == [(marker,)]
     platform.sql("DROP TABLE drill_marker")
+
+
+def test_the_runbook_check_runs_the_sql_binaries_and_gets_in_the_pods(
+    cluster: RealCluster, stack: KubernetesLab
+) -> None:
+    """``runbook check --env kubernetes`` on real nodes: the reference runbook's SQL through
+    psql in the postgres pod, its programs looked up in the pods, its GETs sent inside them,
+    with the findings the Docker lab gives (support.lab_findings, tests/checks/test_sql_lab.py);
+    the writes land on a scratch copy, which is gone afterwards."""
+    from drillbook.checks import CheckOptions, run_check
+
+    platform = KubernetesPlatform(stack)
+    email = f"check-{os.getpid()}@example.org"
+    platform.sql("INSERT INTO users (email, password_hash) VALUES (%s, 'x')", (email,))
+    indexes = platform.sql("SELECT count(*) FROM pg_indexes")
+    try:
+        options = CheckOptions(RUNBOOK, env="kubernetes", kubeconfig=str(cluster.kubeconfig))
+        report = run_check(options)
+        lab = {
+            (f.line, f.code, f.subject)
+            for f in report.findings
+            if f.code.startswith(("sql.", "commands.binary-", "contract.http-"))
+        }
+        assert lab == LAB_FINDINGS
+        assert "sql" in report.checks
+        (error,) = [f for f in report.findings if f.code == "sql.undefined-column"]
+        assert error.message.startswith("PostgreSQL 15.")
+        assert error.message.endswith('ERROR: column "mean_time" does not exist (SQLSTATE 42703)')
+        assert error.hint == (
+            "pg_stat_statements has: mean_plan_time, mean_exec_time, min_plan_time"
+        )
+        assert any("through psql in pod postgres-0" in n for n in report.notes)
+        # the backend is connected to trading_bot: copied with pg_dump, not as a template
+        assert any("scratch copy drillbook_check_" in n and "pg_dump" in n for n in report.notes)
+        # the runbook's UPDATE users SET password_reset_required and CREATE INDEX: not here
+        assert platform.sql(
+            "SELECT password_reset_required FROM users WHERE email = %s", (email,)
+        ) == [("f",)]
+        assert platform.sql("SELECT count(*) FROM pg_indexes") == indexes
+        scratch = "SELECT datname FROM pg_database WHERE datname LIKE 'drillbook_check_%'"
+        assert platform.sql(scratch) == []
+    finally:
+        platform.sql("DELETE FROM users WHERE email = %s", (email,))
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))

@@ -15,7 +15,7 @@ from drillbook.checks.baseline import Baseline
 from drillbook.checks.commands import check_binaries
 from drillbook.checks.coverage import check_coverage, drill_refs, rule_names
 from drillbook.checks.report import CheckReport
-from drillbook.checks.sql import SqlCheck
+from drillbook.checks.sql import Psycopg, SqlCheck
 from drillbook.errors import ConfigError
 
 __all__ = ["run_project_check"]
@@ -72,7 +72,8 @@ def _docker(doc: RunbookDoc, lab: Any, roles: dict[str, str]) -> tuple[list[Find
         url = services[database].url
         parts = urlparse(url)
         name, user = parts.path.lstrip("/") or "postgres", parts.username or "postgres"
-        more, notes = SqlCheck(url, exec_in(lab, database), database=name, user=user).run(doc)
+        sql = SqlCheck(Psycopg(url), exec_in(lab, database), database=name, user=user)
+        more, notes = sql.run(doc)
         findings += more
     else:
         notes.append(f"SQL not run: the lab has no {database!r} service (roles: postgres: NAME)")

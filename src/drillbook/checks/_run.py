@@ -1,6 +1,7 @@
-"""``drillbook runbook check``: the offline checks always; SQL and binaries on a Docker lab,
-live kubectl on a Kubernetes lab. Any lab it starts is removed, whatever happens; a Docker lab
-that was up before (``--lab``) is checked as it is and left up."""
+"""``drillbook runbook check``: the offline checks always; SQL, binaries and HTTP on a Docker
+lab; live kubectl on a Kubernetes lab, and SQL, binaries and HTTP in its pods when its nodes are
+real. Any lab it starts is removed, whatever happens; a Docker lab that was up before (``--lab``)
+is checked as it is and left up."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
 from drillbook.checks._manifests import Inventory
 from drillbook.checks.baseline import Baseline
-from drillbook.checks.calls import probe_calls
+from drillbook.checks.calls import lab_get, probe_calls
 from drillbook.checks.commands import check_binaries, check_commands
 from drillbook.checks.contract import check_contract
 from drillbook.checks.coverage import DrillRef, check_coverage, drill_refs, rule_names
 from drillbook.checks.kubectl import check_kubectl
 from drillbook.checks.live import LiveKubectl
 from drillbook.checks.report import CheckReport
-from drillbook.checks.sql import SqlCheck
+from drillbook.checks.sql import Psycopg, SqlCheck
 from drillbook.drills._budgets import DEFAULT_RUNBOOK
 from drillbook.errors import ConfigError
 
@@ -128,32 +129,13 @@ def _probe(lab: Any) -> Callable[[str, str], bool | None]:
     return probe
 
 
-def _pod_probe(lab: Any) -> Callable[[str, str], bool | None]:
-    """``command -v BINARY`` in a ready pod of ``app=<service>`` (real nodes)."""
-    from drillbook.environments.kubernetes import KubernetesPlatform
-    from drillbook.errors import LabError
-
-    platform = KubernetesPlatform(lab)
-
-    def probe(service: str, binary: str) -> bool | None:
-        try:
-            result = platform.exec(
-                service, ["sh", "-c", f"command -v {shlex.quote(binary)}"], check=False
-            )
-        except LabError:  # no ready pod of that service: nothing to look in
-            return None
-        return result.exit_code == 0
-
-    return probe
-
-
 def docker_checks(doc: RunbookDoc, lab: Any) -> tuple[list[Finding], list[str]]:
     """SQL on the lab's database, binaries in the lab's containers, HTTP GETs to the lab."""
 
-    sql = SqlCheck(lab.services()["postgres"].url, exec_in(lab, "postgres"))
+    sql = SqlCheck(Psycopg(lab.services()["postgres"].url), exec_in(lab, "postgres"))
     findings, notes = sql.run(doc)
     findings += check_binaries(doc, _probe(lab))
-    findings += probe_calls(doc, lab)
+    findings += probe_calls(doc, lab_get(lab))
     notes.append(f"binaries looked up with `command -v` in the containers of lab {lab.name!r}")
     notes.append("HTTP GETs sent to the lab's fake exchange and backend (loopback; no POST)")
     return findings, notes
@@ -181,9 +163,18 @@ def _docker(doc: RunbookDoc, options: CheckOptions, say: Say) -> tuple[list[Find
         lab.stop()
 
 
+#: what the report says on simulated nodes, where the lab checks cannot run
+KWOK_SKIPPED = (
+    "SQL, binaries and HTTP in the pods skipped: the nodes are simulated (KWOK), no process "
+    "runs there (a cluster with real nodes runs them: drillbook k8s up --nodes real)"
+)
+
+
 def _kubernetes(
     doc: RunbookDoc, options: CheckOptions, say: Say
-) -> tuple[list[Finding], list[str]]:
+) -> tuple[list[Finding], list[str], bool]:
+    """Live kubectl; on real nodes the lab checks in the pods too. Whether the nodes are real."""
+    from drillbook.checks._pods import pod_checks
     from drillbook.environments.kubernetes import (
         ControlPlane,
         ControlPlaneBuild,
@@ -207,10 +198,14 @@ def _kubernetes(
             applied = lab
             lab.start()
         findings, notes = LiveKubectl(lab).run(doc)
-        if lab.real_nodes():  # the programs kubectl exec runs, looked up in the real pods
-            findings += check_binaries(doc, _pod_probe(lab))
-            notes.append(f"binaries looked up with `command -v` in the pods of {lab.name}")
-        return findings, notes
+        real = lab.real_nodes()
+        if real:  # SQL, binaries and HTTP in the real pods, as on a Docker lab
+            more, pod_notes = pod_checks(doc, lab)
+            findings += more
+            notes += pod_notes
+        else:
+            notes.append(KWOK_SKIPPED)
+        return findings, notes, real
     finally:
         if plane is not None:
             plane.down(quiet=True)
@@ -260,12 +255,12 @@ def run_check(
         checks.append("sql")
         skipped.append("kubectl live (needs --env kubernetes)")
     elif options.env == "kubernetes":
-        more, notes = _kubernetes(doc, options, say)
+        more, notes, real = _kubernetes(doc, options, say)
         findings += more
-        skipped.append(
-            "SQL (on Kubernetes not yet: use --env docker); binaries too on KWOK nodes, which "
-            "run no containers"
-        )
+        if real:
+            checks.append("sql")
+        else:
+            skipped.append("SQL, binaries and HTTP (simulated KWOK nodes run no processes)")
     else:
         skipped.append("SQL, binaries (--env docker) and kubectl live (--env kubernetes)")
     unique = _distinct(findings)

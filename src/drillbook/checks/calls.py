@@ -1,11 +1,14 @@
 """The runbook's HTTP GETs sent to the lab (loopback only): the exchange URLs to the fake
 exchange, the backend's to its published ports. POSTs are never sent (they close positions):
-the contract check covers them. A refusal carries the service's own answer."""
+the contract check covers them. A refusal carries the service's own answer. How a GET reaches
+the service is a :data:`Get`: urllib to a Docker lab's published ports (:func:`lab_get`), or
+from inside the service's pod on Kubernetes (``checks._pods``)."""
 
 from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +16,7 @@ from drillbook.checks._doc import RunbookDoc
 from drillbook.checks._finding import Finding
 from drillbook.checks.contract import curls
 
-__all__ = ["LAB_ROUTES", "probe_calls"]
+__all__ = ["LAB_ROUTES", "Get", "lab_get", "probe_calls"]
 
 # (host in the runbook, the port it means) -> (lab service, its published port's name)
 LAB_ROUTES: dict[tuple[str, int | None], tuple[str, str]] = {
@@ -22,11 +25,31 @@ LAB_ROUTES: dict[tuple[str, int | None], tuple[str, str]] = {
     ("localhost", 8080): ("backend", "health"),
     ("localhost", 3000): ("backend", "api"),
 }
+#: (lab service, its port's name, path and query, headers) -> (status, body); status 0: no
+#: answer, the body says why
+Get = Callable[[str, str, str, Mapping[str, str]], tuple[int, str]]
 
 
-def probe_calls(doc: RunbookDoc, lab: Any, timeout_s: float = 5.0) -> list[Finding]:
-    out: list[Finding] = []
+def lab_get(lab: Any, timeout_s: float = 5.0) -> Get:
+    """GETs to a Docker lab's published ports on 127.0.0.1."""
     services = lab.services()
+
+    def get(service: str, port: str, target: str, headers: Mapping[str, str]) -> tuple[int, str]:
+        url = services[service].endpoint(port).url + target  # http://127.0.0.1:PORT
+        request = urllib.request.Request(url, headers=dict(headers), method="GET")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as resp:  # loopback only
+                return int(resp.status), ""
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace")
+        except OSError as exc:
+            return 0, str(exc)
+
+    return get
+
+
+def probe_calls(doc: RunbookDoc, get: Get) -> list[Finding]:
+    out: list[Finding] = []
     for curl in curls(doc):
         parts = urlsplit(curl.url)
         host = "localhost" if parts.hostname == "127.0.0.1" else (parts.hostname or "")
@@ -38,16 +61,8 @@ def probe_calls(doc: RunbookDoc, lab: Any, timeout_s: float = 5.0) -> list[Findi
         ):
             continue
         service, port = LAB_ROUTES[key]
-        base = services[service].endpoint(port).url  # http://127.0.0.1:PORT
-        url = base + parts.path + (f"?{parts.query}" if parts.query else "")
-        request = urllib.request.Request(url, headers=dict(curl.headers), method="GET")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as resp:  # loopback only
-                status, body = int(resp.status), ""
-        except urllib.error.HTTPError as exc:
-            status, body = exc.code, exc.read().decode(errors="replace")
-        except OSError as exc:
-            status, body = 0, str(exc)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        status, body = get(service, port, target, dict(curl.headers))
         if status and status < 400:
             continue
         out.append(

@@ -42,7 +42,8 @@ def register(sub: Any) -> None:
         "against the manifests, HTTP calls and ports against the stack's contract, commands "
         "that cannot work as written; with --env docker also every SQL statement on the lab's "
         "database and the binaries in its containers; with --env kubernetes the kubectl "
-        "commands against a live API server (reads, server-side dry-runs). Exit 0: no new "
+        "commands against a live API server (reads, server-side dry-runs), and on real nodes "
+        "the SQL, binaries and HTTP GETs in the pods. Exit 0: no new "
         "finding; 1: new findings; 2: bad input.",
     )
     check.add_argument("file", nargs="?", default=None, metavar="RUNBOOK.md")
