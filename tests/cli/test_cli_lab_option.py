@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from drillbook.cli import _drills, main
+from drillbook.cli import _drills, _tier, main
 from drillbook.environments.base import ServiceStatus
 from drillbook.environments.docker import DockerLab, existing_lab
 from drillbook.errors import ConfigError
@@ -114,8 +114,8 @@ def test_a_lab_given_with_lab_is_neither_started_nor_removed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lab = _Lab()
-    monkeypatch.setattr(_drills, "existing_lab", lambda name, needs, settings: lab)
-    tier = _drills._Tier(_args(lab="mine"), _drills.subject_of(_args(lab="mine")))
+    monkeypatch.setattr(_tier, "existing_lab", lambda name, needs, settings: lab)
+    tier = _tier.Tier(_args(lab="mine"), _drills.subject_of(_args(lab="mine")))
     assert tier.name == "mine"  # the lock's name too
     tier.attach([])
     assert tier.start() is lab
@@ -124,7 +124,7 @@ def test_a_lab_given_with_lab_is_neither_started_nor_removed(
     err = capsys.readouterr().err
     assert "lab 'mine' (--lab: already up, left up)" in err
     assert "lab 'mine' left up (--lab); `drillbook lab down --name mine` removes it" in err
-    own = _drills._Tier(_args(), _drills.subject_of(_args()))
+    own = _tier.Tier(_args(), _drills.subject_of(_args()))
     own.lab = lab
     own.stop()  # a lab the run started is removed
     assert lab.stopped == 1

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from drillbook.cli import _drills, main
+from drillbook.cli._subject import Subject
 from drillbook.drills import DrillRunner
 from support.fake_drill import FakeLab, Service, breached_drill, interrupt, signal_self
 
@@ -35,7 +36,12 @@ class FakeTier:
     def start(self) -> Any:
         return FakeLab()
 
-    def runner(self, profile: Any, handlers: list[Any], evidence: Path) -> DrillRunner:
+    def runnable(self, drills: list[Any]) -> list[Any]:
+        return drills
+
+    def runner(
+        self, profile: Any, handlers: list[Any], evidence: Path, operator: Any = None
+    ) -> DrillRunner:
         return DrillRunner(FakeLab(), profile, handlers, detection=None)  # type: ignore[arg-type]
 
     def state(self) -> dict[str, Any]:
@@ -63,8 +69,8 @@ def _run(
         breached_drill("svc-down", first, on_revert=on_revert),
         breached_drill("svc-down-again", second),
     ]
-    monkeypatch.setattr(_drills, "_Tier", FakeTier)
-    monkeypatch.setattr(_drills.Subject, "drills", lambda self, env: drills)
+    monkeypatch.setattr(_drills, "Tier", FakeTier)
+    monkeypatch.setattr(Subject, "drills", lambda self, env: drills)
     report = tmp_path / "reports"
     code = main(["run", "--report", str(report), "--name", "abort-test"])
     [run_dir] = [p for p in report.iterdir() if p.is_dir()]

@@ -58,3 +58,39 @@ def test_a_bad_plan_exits_2_naming_file_line_and_field(tmp_path: Path) -> None:
         "Hint: the plan's roles: incident-commander, on-call"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_plan_and_an_env_that_do_not_match_exit_2_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    quarterly = PLANS / "quarterly.yaml"
+    result = _gameday(str(quarterly), "--env", "kubernetes", "--report", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    line = next(i for i, t in enumerate(quarterly.read_text().splitlines(), 1) if "drill:" in t)
+    assert result.stderr.startswith(
+        f"drillbook: error: {quarterly}:{line}: scenarios[0].drill: unknown drill "
+        "'backend-killed' on env kubernetes: it is a drill of env docker (run this plan with "
+        "--env docker)\nHint: the drills of env kubernetes: exchange-rate-limited, exchanges-lost,"
+    ), result.stderr
+    # the Kubernetes plan without --env: the default env, docker, lacks its drills
+    kubernetes = PLANS / "quarterly-kubernetes.yaml"
+    result = _gameday(str(kubernetes), "--report", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        "scenarios[0].drill: unknown drill 'backend-pods-killed' on env docker: it is a drill of "
+        "env kubernetes (run this plan with --env kubernetes)\nHint: the drills of env docker: "
+        "backend-killed, "
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no report, no lab, no cluster
+
+
+def test_a_dry_run_of_the_kubernetes_plan_needs_no_cluster(tmp_path: Path) -> None:
+    plan = str(PLANS / "quarterly-kubernetes.yaml")
+    result = _gameday(plan, "--env", "kubernetes", "--rehearsal", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("backend-pods-killed", "postgres-pod-killed", "backend-bad-rollout"):
+        assert f": {name} (" in result.stdout
+    assert "-> automation (for platform-engineer)" in result.stdout
+    assert "dry run: 4 scenario(s), profile gameday; nothing was touched" in result.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -9,12 +9,14 @@ import pytest
 
 from drillbook.drills import default_runbook
 from drillbook.drills.catalog import docker_drills
+from drillbook.drills.kubernetes import kubernetes_drills
 from drillbook.errors import ConfigError
 from drillbook.gameday import Plan, load_plan, render_plan
 from drillbook.sla import get_profile
 
 PLANS = Path(__file__).resolve().parents[2] / "drills" / "gameday"
 CATALOGUE = docker_drills(default_runbook())
+KUBERNETES = kubernetes_drills(default_runbook())
 CRITICAL = {"TradingBotDown", "DatabaseDown", "ExchangeConnectionLost", "HighRiskExposure"}
 
 GOOD = """\
@@ -55,6 +57,53 @@ def test_quarterly_covers_the_runbooks_critical_alerts() -> None:
     assert {"incident-commander", "on-call", "dba", "risk-manager"} <= {r.name for r in plan.roles}
     kinds = {a.by for s in plan.scenarios for a in s.steps}
     assert kinds == {"human", "automation"}  # a mix: people do some steps, automation others
+
+
+def test_quarterly_kubernetes_names_kubernetes_drills_for_the_same_alerts() -> None:
+    plan = load_plan(PLANS / "quarterly-kubernetes.yaml", KUBERNETES, env="kubernetes")
+    assert [s.drill.name for s in plan.scenarios] == [
+        "backend-pods-killed",
+        "postgres-pod-killed",
+        "backend-bad-rollout",
+        "exchanges-lost",
+    ]
+    # HighRiskExposure has no Kubernetes drill
+    assert {s.drill.alert for s in plan.scenarios} == CRITICAL - {"HighRiskExposure"}
+    assert {"incident-commander", "on-call", "dba"} <= {r.name for r in plan.roles}
+    assert {a.by for s in plan.scenarios for a in s.steps} == {"human", "automation"}
+
+
+def _first_drill_line(path: Path) -> int:
+    return next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "- drill:" in t)
+
+
+def test_a_plan_for_another_env_fails_naming_the_file_the_scenario_and_this_envs_drills() -> None:
+    quarterly = PLANS / "quarterly.yaml"
+    with pytest.raises(ConfigError) as info:
+        load_plan(
+            quarterly,
+            KUBERNETES,
+            env="kubernetes",
+            elsewhere={"docker": [d.name for d in CATALOGUE]},
+        )
+    assert str(info.value) == (
+        f"{quarterly}:{_first_drill_line(quarterly)}: scenarios[0].drill: unknown drill "
+        "'backend-killed' on env kubernetes: it is a drill of env docker (run this plan with "
+        "--env docker)\nHint: the drills of env kubernetes: "
+        + ", ".join(d.name for d in KUBERNETES)
+    )
+
+
+def test_a_drill_of_no_env_is_unknown_on_the_env_named(tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(GOOD.replace("drill: exchanges-lost", "drill: pods-lost"))
+    with pytest.raises(ConfigError) as info:
+        load_plan(path, KUBERNETES, env="kubernetes", elsewhere={"docker": ["backend-killed"]})
+    message = str(info.value)
+    assert message.startswith(
+        f"{path}:6: scenarios[0].drill: unknown drill 'pods-lost' on env kubernetes\n"
+        "Hint: the drills of env kubernetes: exchange-rate-limited, exchanges-lost, "
+    ), message
 
 
 def test_smoke_is_one_scenario_with_two_steps_for_people() -> None:

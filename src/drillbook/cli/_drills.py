@@ -9,20 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from drillbook.cli._abort import AbortAfterRevert
-from drillbook.cli._subject import Subject, add_project_option, subject_of
+from drillbook.cli._subject import add_project_option, subject_of
 from drillbook.cli._table import table
-from drillbook.drills import (
-    ConsoleOperator,
-    DrillRunner,
-    default_runbook,
-    kubernetes_state,
-    lab_state,
-    residue,
-)
+from drillbook.cli._tier import Tier, add_cluster_options
+from drillbook.drills import ConsoleOperator, residue
 from drillbook.drills.catalog import select
-from drillbook.environments import ENVIRONMENTS, LabLock
-from drillbook.environments.docker import DockerLab, existing_lab, new_run_id
-from drillbook.errors import ConfigError
+from drillbook.environments import LabLock
+from drillbook.environments.docker import new_run_id
 from drillbook.reporting import (
     AllureResults,
     HtmlReport,
@@ -34,7 +27,7 @@ from drillbook.reporting import (
 )
 from drillbook.sla import DrillResult, Mark, get_profile
 
-__all__ = ["drill_services", "print_summary", "register", "report_handlers"]
+__all__ = ["print_summary", "register", "report_handlers"]
 
 
 def register(sub: Any) -> None:
@@ -44,24 +37,7 @@ def register(sub: Any) -> None:
     run.add_argument(
         "drills", nargs="*", metavar="DRILL", help="drill or alert names (default: all)"
     )
-    run.add_argument(
-        "--env",
-        default=None,
-        choices=(*ENVIRONMENTS.names(), "kubernetes"),
-        help="lab backend: docker (default; a project of manifests only: kubernetes), or "
-        "kubernetes: --kubeconfig/--context (a lab context), else a local control plane "
-        "started for the run",
-    )
-    run.add_argument("--kubeconfig", default=None, help="with --env kubernetes (or KUBECONFIG)")
-    run.add_argument("--context", default=None, help="with --env kubernetes: a lab context")
-    run.add_argument(
-        "--nodes",
-        choices=("kwok", "real"),
-        default="kwok",
-        help="with --env kubernetes and no context named: the local cluster's nodes, kwok "
-        "(simulated: the API's side of every drill, fast) or real (node containers whose "
-        "kubelet runs the stack's images: processes, packets and volumes are real)",
-    )
+    add_cluster_options(run)
     run.add_argument(
         "--profile",
         default="ci",
@@ -146,134 +122,6 @@ class _Results(RunEventHandler):
         self.results.append(result)
 
 
-def drill_services(drills: list[Any], subject: Subject | None = None) -> list[str]:
-    """What a Docker lab needs for ``drills``: every service a fresh lab starts (the alert
-    pipeline too, on the reference stack) and any a drill names."""
-    return (subject or Subject(default_runbook())).services(drills)
-
-
-class _Tier:
-    """The lab of one tier for a run: start, runner, state for the residue check, stop."""
-
-    def __init__(self, args: argparse.Namespace, subject: Subject) -> None:
-        self.args = args
-        self.subject = subject
-        self.plane: Any = None
-        self.lab: Any = None
-
-    @property
-    def name(self) -> str:
-        """The lab's name, and its lock's."""
-        return str(self.args.lab or self.args.name)
-
-    def check(self) -> None:
-        """A lab cluster named by --kubeconfig/--context (or KUBECONFIG) is checked before
-        anything is written or started: a context outside the lab allow-list is refused."""
-        import os
-
-        if self.args.env != "kubernetes":
-            return
-        project = self.subject.project
-        if project is not None and "kubernetes" not in project.lab.envs:
-            raise ConfigError(
-                f"--env kubernetes with {self.subject.label}: its lab is a Compose file only "
-                "(no lab.manifests)",
-                hint="run it with --env docker, or add lab.manifests: [FILE, ...]",
-            )
-        if self.args.lab:
-            raise ConfigError(
-                f"--lab {self.args.lab}: --lab names a Docker lab that is up",
-                hint="with --env kubernetes, name a lab cluster with --kubeconfig/--context",
-            )
-        named = (
-            self.args.kubeconfig
-            or self.args.context
-            or os.environ.get("KUBECONFIG")
-            or self.subject.kube_context
-        )
-        if named:
-            self.lab = self.subject.kubernetes_lab(self.args.kubeconfig, self.args.context)
-
-    def attach(self, drills: list[Any]) -> None:
-        """With --lab, the lab that is up, checked under its lock and before anything is
-        written: ConfigError when it is not up or a service the drills need is not healthy."""
-        if self.args.lab:
-            self.lab = existing_lab(
-                self.args.lab,
-                drill_services(drills, self.subject),
-                settings=self.subject.lab_settings(self.args.lab),
-            )
-
-    def start(self) -> Any:
-        say = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
-        if self.args.lab:
-            print(f"lab {self.lab.name!r} (--lab: already up, left up)", file=sys.stderr)
-            return self.lab
-        if self.args.env != "kubernetes":
-            self.lab = DockerLab(self.subject.lab_settings(self.args.name))
-            print(f"lab {self.lab.name!r}", file=sys.stderr)
-            self.lab.start(on_event=say)
-            return self.lab
-        from drillbook.environments.kubernetes import (
-            ControlPlane,
-            ControlPlaneBuild,
-            RealCluster,
-            default_cache,
-        )
-
-        if self.lab is None:  # no lab cluster named: a local cluster for the run
-            build = ControlPlaneBuild(default_cache())
-            if getattr(self.args, "nodes", "kwok") == "real":
-                self.plane = RealCluster(build, name=self.args.name)
-            else:
-                self.plane = ControlPlane(build, name=self.args.name)
-            kubeconfig = self.plane.up(say=say)
-            self.lab = self.subject.kubernetes_lab(
-                str(kubeconfig), self.args.context, project_context=False
-            )
-        print(f"lab {self.lab.name!r}", file=sys.stderr)
-        self.lab.start()
-        return self.lab
-
-    def runner(self, profile: Any, handlers: list[Any], evidence: Path) -> DrillRunner:
-        operator = ConsoleOperator() if self.args.human else None
-        if self.args.env != "kubernetes":
-            return DrillRunner(
-                self.lab, profile, handlers, evidence_dir=evidence, operator=operator
-            )
-        from drillbook.environments.kubernetes import KubernetesPlatform
-
-        return DrillRunner(
-            self.lab,
-            profile,
-            handlers,
-            evidence_dir=evidence,
-            detection=None,  # detection from the API: the drills' probes
-            operator=operator,
-            platform=KubernetesPlatform(self.lab, evidence_dir=evidence),
-        )
-
-    def state(self) -> dict[str, Any]:
-        if self.args.env == "kubernetes":
-            return kubernetes_state(self.lab)
-        return lab_state(self.lab)
-
-    def stop(self) -> None:
-        if self.args.lab:  # not ours to remove: its faults were reverted by the runner
-            print(
-                f"lab {self.name!r} left up (--lab); `drillbook lab down --name {self.name}` "
-                "removes it",
-                file=sys.stderr,
-            )
-            return
-        if self.args.keep_lab:
-            return
-        if self.plane is not None:
-            self.plane.down(quiet=True)  # the whole cluster goes, the lab with it
-        elif self.lab is not None:
-            self.lab.stop()
-
-
 def _run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     subject = subject_of(args)
@@ -291,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"    budget: {b.measure} <= {b.seconds:g}s  ({b.source})")
         print(f"dry run: {len(drills)} drill(s), profile {profile.name}; nothing was touched")
         return 0
-    tier = _Tier(args, subject)
+    tier = Tier(args, subject)
     tier.check()
     # before anything is written or started: a lab in use is refused, naming its holder
     with LabLock(tier.name).held():
@@ -299,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         return _run_on(args, tier, profile, drills)
 
 
-def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[Any]) -> int:
+def _run_on(args: argparse.Namespace, tier: Tier, profile: Any, drills: list[Any]) -> int:
     run_id = new_run_id()
     project = tier.subject.project
     base, reporters = report_handlers(
@@ -320,9 +168,10 @@ def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[An
     try:
         with abort.signals():
             tier.start()
-            drills = _for_nodes(args, tier, drills)
+            drills = tier.runnable(drills)
             before = tier.state()
-            runner = tier.runner(profile, handlers, base / "evidence")
+            operator = ConsoleOperator() if args.human else None
+            runner = tier.runner(profile, handlers, base / "evidence", operator)
             for d in drills:
                 print(f"  {d.name} ({d.alert})", file=sys.stderr)
                 runner.run(d)
@@ -337,26 +186,6 @@ def _run_on(args: argparse.Namespace, tier: _Tier, profile: Any, drills: list[An
         tier.stop()
     print_summary(results, left, base)
     return 0 if results and all(r.passed for r in results) and not left else 1
-
-
-def _for_nodes(args: argparse.Namespace, tier: _Tier, drills: list[Any]) -> list[Any]:
-    """On simulated (kwok) nodes, the reference drills that need processes are left out, and
-    the run says so (they run with ``--nodes real`` or on a real cluster)."""
-    project = tier.subject.project
-    own = project is not None and not project.lab.builtin  # a project's drills are its own
-    if args.env != "kubernetes" or own or tier.lab.real_nodes():
-        return drills
-    from drillbook.drills.kubernetes import REAL_NODES_ONLY
-
-    out = [d for d in drills if d.name not in REAL_NODES_ONLY]
-    if len(out) < len(drills):
-        names = ", ".join(d.name for d in drills if d.name in REAL_NODES_ONLY)
-        print(
-            f"  left out on simulated (kwok) nodes: {names} (they need real nodes: "
-            "--nodes real, or a real cluster's context)",
-            file=sys.stderr,
-        )
-    return out
 
 
 def report_handlers(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
-from drillbook.cli._drills import drill_services, print_summary, report_handlers
-from drillbook.cli._subject import add_project_option, subject_of
+from drillbook.cli._drills import print_summary, report_handlers
+from drillbook.cli._subject import Subject, add_project_option, subject_of
+from drillbook.cli._tier import Tier, add_cluster_options
 from drillbook.environments import LabLock
-from drillbook.environments.docker import DockerLab, existing_lab, new_run_id
+from drillbook.environments.docker import new_run_id
 from drillbook.gameday import (
     GameDayAborted,
     GameDayConsole,
@@ -34,11 +36,19 @@ def register(sub: Any) -> None:
         "gameday",
         help="run a game-day plan: scenarios in order, people acknowledge and do steps",
         description="Run a game-day plan (drills/gameday/*.yaml) on a fresh Docker lab (or one "
-        "that is up: --lab): each scenario is announced, injected and timed live against its "
-        "budgets; at any prompt `n TEXT` adds a note and `a` aborts (Ctrl-C and SIGTERM abort at "
-        "any moment: the fault is reverted and the lab removed, a --lab lab left up).",
+        "that is up: --lab), or on Kubernetes (--env kubernetes: a lab context, else a local "
+        "cluster of kwok or real nodes); a plan names the drills of one env. Each scenario is "
+        "announced, injected and timed live against its budgets; at any prompt `n TEXT` adds a "
+        "note and `a` aborts (Ctrl-C and SIGTERM abort at any moment: the fault is reverted and "
+        "the lab removed, a --lab lab left up).",
     )
-    game.add_argument("plan", metavar="PLAN", help="the plan, e.g. drills/gameday/quarterly.yaml")
+    game.add_argument(
+        "plan",
+        metavar="PLAN",
+        help="the plan, e.g. drills/gameday/quarterly.yaml (--env kubernetes: "
+        "drills/gameday/quarterly-kubernetes.yaml)",
+    )
+    add_cluster_options(game, started_for="game day")
     game.add_argument(
         "--rehearsal", action="store_true", help="automation plays every role (no prompts)"
     )
@@ -55,7 +65,7 @@ def register(sub: Any) -> None:
     lab.add_argument(
         "--name",
         default="drillbook-gameday",
-        help="name of the lab to start (default drillbook-gameday)",
+        help="name of the lab (or local cluster) to start (default drillbook-gameday)",
     )
     lab.add_argument(
         "--lab",
@@ -73,31 +83,36 @@ def register(sub: Any) -> None:
 
 def _gameday(args: argparse.Namespace) -> int:
     subject = subject_of(args)
-    plan = load_plan(args.plan, subject.drills("docker"))
+    args.env = args.env or subject.default_env
+    plan = load_plan(
+        args.plan, subject.drills(args.env), env=args.env, elsewhere=_elsewhere(subject, args.env)
+    )
     profile = get_profile(args.profile or plan.profile)
     if args.dry_run:
         print(render_plan(plan, profile, rehearsal=args.rehearsal))
         return 0
+    tier = Tier(args, subject)
+    tier.check()
     # before anything is written or started: a lab in use is refused, naming its holder
-    with LabLock(args.lab or args.name).held():
-        if args.lab:  # one that is up, every service the scenarios need healthy
-            lab = existing_lab(
-                args.lab,
-                drill_services([s.drill for s in plan.scenarios], subject),
-                settings=subject.lab_settings(args.lab),
-            )
-        else:
-            lab = DockerLab(subject.lab_settings(args.name))
+    with LabLock(tier.name).held():
+        tier.attach([s.drill for s in plan.scenarios])  # --lab: every service needed healthy
         name = subject.project.name if subject.project else ""
-        return _play(args, plan, profile, lab, name)
+        return _play(args, plan, profile, tier, name)
+
+
+def _elsewhere(subject: Subject, env: str) -> dict[str, list[str]]:
+    """The drill names of the subject's other lab backends (a plan for one of them names
+    them): the reference stack has both, a project those it has files for."""
+    envs = subject.project.lab.envs if subject.project is not None else ("docker", "kubernetes")
+    return {e: [d.name for d in subject.drills(e)] for e in envs if e != env}
 
 
 def _play(
-    args: argparse.Namespace, plan: Plan, profile: Profile, lab: DockerLab, project: str = ""
+    args: argparse.Namespace, plan: Plan, profile: Profile, tier: Tier, project: str = ""
 ) -> int:
     run_id = new_run_id()
     base, reporters = report_handlers(
-        args.report, run_id, profile.name, env="docker", project=project
+        args.report, run_id, profile.name, env=args.env, project=project
     )
     journal = next(h for h in reporters if isinstance(h, JsonJournal))
     for h in reporters:
@@ -105,6 +120,7 @@ def _play(
     section: dict[str, object] = {
         "plan": plan.name,
         "file": plan.source,
+        "env": args.env,
         "rehearsal": args.rehearsal,
         "roles": {r.name: {"who": r.who, "description": r.description} for r in plan.roles},
     }
@@ -115,19 +131,17 @@ def _play(
     mode = " (rehearsal: automation plays every role)" if args.rehearsal else ""
     console.say(
         f"game day {plan.name!r}{mode}: {len(plan.scenarios)} scenario(s), profile "
-        f"{profile.name}, run {run_id}\n    at any prompt: n TEXT adds a note, a aborts; "
-        "Ctrl-C aborts at any moment"
+        f"{profile.name}, env {args.env}, run {run_id}\n    at any prompt: n TEXT adds a note, "
+        "a aborts; Ctrl-C aborts at any moment"
     )
     outcome = GameDayResult(())
+    evidence = base / "evidence"
     console.start_ticker()
     try:
         with abort_on_signals(console):
             try:
-                if keep:
-                    console.say(f"lab {lab.name!r} (--lab: already up, left up)")
-                else:
-                    console.say(f"lab {lab.name!r}")
-                    lab.start(on_event=lambda msg: console.say(f"  {msg}"))
+                lab = tier.start(say=console.say)
+                plan = _runnable(plan, tier, console, section)
                 outcome = run_plan(
                     plan,
                     lab,
@@ -135,7 +149,9 @@ def _play(
                     console,
                     rehearsal=args.rehearsal,
                     handlers=reporters,
-                    evidence_dir=base / "evidence",
+                    evidence_dir=evidence,
+                    runner=lambda p, h, operator: tier.runner(p, h, evidence, operator),
+                    state=tier.state,
                 )
             except GameDayAborted as exc:  # before or between scenarios (lab start)
                 outcome = GameDayResult(outcome.results, aborted=exc.how)
@@ -151,7 +167,7 @@ def _play(
                 for h in reporters:
                     h.run_finished(list(outcome.results))
                 if not keep:
-                    lab.stop()
+                    tier.stop()
     finally:
         console.close()
     base.mkdir(parents=True, exist_ok=True)
@@ -159,11 +175,24 @@ def _play(
         outcome = GameDayResult(outcome.results, outcome.residue, console.pending)
     if outcome.aborted:
         left = "left up (--lab)" if keep else "removed"
+        name = tier.lab.name if tier.lab is not None else tier.name
         print(
             f"game day aborted ({outcome.aborted}): the fault was reverted and lab "
-            f"{lab.name!r} {left}; report: {base}/",
+            f"{name!r} {left}; report: {base}/",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     print_summary(list(outcome.results), list(outcome.residue), base)
-    return 0 if outcome.passed else 1
+    # a plan whose every scenario was left out (kwok nodes) proved nothing
+    return 0 if outcome.passed and outcome.results else 1
+
+
+def _runnable(plan: Plan, tier: Tier, console: GameDayConsole, section: dict[str, object]) -> Plan:
+    """The plan without the scenarios the lab cannot run (on kwok nodes, those that need
+    processes), said on the console and recorded in the journal's game-day section."""
+    kept = {d.name for d in tier.runnable([s.drill for s in plan.scenarios], say=console.say)}
+    left_out = [s.drill.name for s in plan.scenarios if s.drill.name not in kept]
+    if not left_out:
+        return plan
+    section["left_out"] = left_out
+    return replace(plan, scenarios=tuple(s for s in plan.scenarios if s.drill.name in kept))

@@ -11,7 +11,7 @@ line and the field, and says what was expected::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -93,10 +93,18 @@ class Plan:
         return {r.name: r.who for r in self.roles}
 
 
-def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
+def load_plan(
+    path: str | Path,
+    drills: Sequence[Drill] | None = None,
+    *,
+    env: str = "",
+    elsewhere: Mapping[str, Sequence[str]] | None = None,
+) -> Plan:
     """The plan in ``path``, its drills taken from ``drills`` (default: the Docker catalogue
-    with budgets from the project's runbook). Raises :class:`ConfigError` naming the file, line
-    and field of the first problem."""
+    with budgets from the project's runbook): those of the lab backend ``env``, if named, and
+    ``elsewhere`` the drill names of the other backends, so that a plan written for another
+    one says which. Raises :class:`ConfigError` naming the file, line and field of the first
+    problem."""
     path = Path(path)
     if drills is None:
         from drillbook.drills import default_runbook
@@ -121,12 +129,32 @@ def load_plan(path: str | Path, drills: Sequence[Drill] | None = None) -> Plan:
                 f"profiles: {', '.join(PROFILES)}",
             )
     roles = _roles(reader, top["roles"][1])
-    by_name = {d.name: d for d in drills}
+    catalogue = _Catalogue({d.name: d for d in drills}, env, elsewhere or {})
     scenarios = tuple(
-        _scenario(reader, node, f"scenarios[{i}]", by_name, roles)
+        _scenario(reader, node, f"scenarios[{i}]", catalogue, roles)
         for i, node in enumerate(reader.items(top["scenarios"][1], "scenarios"))
     )
     return Plan(name, scenarios, roles, description, profile, str(path))
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """The drills a plan may name: those of the lab backend ``env`` (empty: unnamed), and the
+    drill names of the others."""
+
+    drills: dict[str, Drill]
+    env: str
+    elsewhere: Mapping[str, Sequence[str]]
+
+    def unknown(self, name: str) -> tuple[str, str]:
+        """The error and its hint for a drill ``name`` the catalogue does not have."""
+        if not self.env:
+            return f"unknown drill {name!r}", f"drills: {', '.join(self.drills)}"
+        message = f"unknown drill {name!r} on env {self.env}"
+        other = next((e for e, names in self.elsewhere.items() if name in names), None)
+        if other is not None:  # a plan names one backend's drills: this one is for another
+            message += f": it is a drill of env {other} (run this plan with --env {other})"
+        return message, f"the drills of env {self.env}: {', '.join(self.drills)}"
 
 
 def _roles(reader: Reader, node: Node) -> tuple[Role, ...]:
@@ -166,16 +194,14 @@ def _role(reader: Reader, node: Node, where: str, roles: tuple[Role, ...]) -> st
 
 
 def _scenario(
-    reader: Reader, node: Node, where: str, drills: dict[str, Drill], roles: tuple[Role, ...]
+    reader: Reader, node: Node, where: str, catalogue: _Catalogue, roles: tuple[Role, ...]
 ) -> Scenario:
     fields = reader.mapping(node, where, ("drill", "acknowledge"), ("briefing", "budgets", "steps"))
     drill_node = fields["drill"][1]
     name = reader.text(drill_node, f"{where}.drill")
-    drill = drills.get(name)
+    drill = catalogue.drills.get(name)
     if drill is None:
-        reader.fail(
-            drill_node, f"{where}.drill", f"unknown drill {name!r}", f"drills: {', '.join(drills)}"
-        )
+        reader.fail(drill_node, f"{where}.drill", *catalogue.unknown(name))
     acknowledge = _role(reader, fields["acknowledge"][1], f"{where}.acknowledge", roles)
     briefing = (
         reader.text(fields["briefing"][1], f"{where}.briefing") if "briefing" in fields else ""
