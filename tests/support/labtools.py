@@ -163,14 +163,13 @@ class LabPool:
 
 
 def kubernetes_runner(lab: Any, profile: Any, evidence: Path) -> Any:
-    """The drill runner of a Kubernetes lab: detection from the API (the drills' probes), the
-    lab's own platform writing evidence under ``evidence``."""
+    """The drill runner of a Kubernetes lab: its alert pipeline where it runs (real nodes),
+    else detection from the API alone (the drills' probes); the lab's own platform writing
+    evidence under ``evidence``."""
     from drillbook.drills import DrillRunner
     from drillbook.environments.kubernetes import KubernetesPlatform
 
-    return DrillRunner(
-        lab, profile, detection=None, platform=KubernetesPlatform(lab, evidence_dir=evidence)
-    )
+    return DrillRunner(lab, profile, platform=KubernetesPlatform(lab, evidence_dir=evidence))
 
 
 def run_sabotaged(lab: Any, drill: Any, profile: Any, evidence: Path) -> Any:

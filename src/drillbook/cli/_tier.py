@@ -171,8 +171,9 @@ class Tier:
         evidence: Path,
         operator: Operator | None = None,
     ) -> DrillRunner:
-        """The drill runner of the lab: on Kubernetes, detection from the API (the drills'
-        probes) and the lab's platform for the runbook's verbs."""
+        """The drill runner of the lab: on Kubernetes, the lab's platform for the runbook's
+        verbs, and the alert pipeline where it runs (real nodes; on kwok nodes the drills'
+        probes on the API detect alone)."""
         if not self.kubernetes:
             return DrillRunner(
                 self.lab, profile, handlers, evidence_dir=evidence, operator=operator
@@ -184,7 +185,6 @@ class Tier:
             profile,
             handlers,
             evidence_dir=evidence,
-            detection=None,  # detection from the API: the drills' probes
             operator=operator,
             platform=KubernetesPlatform(self.lab, evidence_dir=evidence),
         )

@@ -123,7 +123,11 @@ class Detection:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         http_timeout_s: float = 2.0,
+        fetch: Callable[[str, str, bytes | None, float], bytes] | None = None,
     ) -> None:
+        """``fetch(url, method, body, timeout_s) -> body``: how a request travels (default
+        plain HTTP over loopback; a Kubernetes lab's goes through its API server's service
+        proxy); it raises LabError on a failure."""
         self.prometheus_url = prometheus_url.rstrip("/")
         self.alertmanager_url = alertmanager_url.rstrip("/")
         self.responder_url = responder_url.rstrip("/")
@@ -132,6 +136,25 @@ class Detection:
         self._sleep = sleep
         self._http_timeout_s = http_timeout_s
         self._timing: PipelineTiming | None = None
+        self._fetch = fetch or _http_fetch
+
+    @classmethod
+    def for_kubernetes(cls, lab: Any) -> Detection:
+        """The detection pipeline of a Kubernetes lab (``KubernetesLab``), which runs it in
+        ``<namespace>-monitoring`` on real nodes; :class:`LabError` if it has none."""
+        if not lab.has_monitoring():
+            raise LabError(
+                f"{lab.name}: no detection pipeline (namespace {lab.monitoring_namespace})",
+                hint="it runs on real nodes only (`drillbook k8s up --nodes real`) and starts "
+                "with the lab (`drillbook lab up --env kubernetes`)",
+            )
+
+        def fetch(url: str, method: str, body: bytes | None, timeout_s: float) -> bytes:
+            service, _, path = url.partition("/")
+            return bytes(lab.monitoring_fetch(service, "/" + path, method, body, timeout_s))
+
+        # a URL here is "<service>/<path>": the proxy adds the rest
+        return cls("prometheus", "alertmanager", "responder", lab=lab, fetch=fetch)
 
     @classmethod
     def for_lab(cls, lab: _Lab) -> Detection:
@@ -152,16 +175,7 @@ class Detection:
 
     # -- HTTP ------------------------------------------------------------------------------
     def _request(self, url: str, method: str = "GET", data: bytes | None = None) -> Any:
-        req = urllib.request.Request(url, method=method, data=data)
-        try:
-            with urllib.request.urlopen(req, timeout=self._http_timeout_s) as resp:
-                body = resp.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:300]
-            raise LabError(f"{method} {url} answered {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise LabError(f"{method} {url} failed: {reason}") from exc
+        body = self._fetch(url, method, data, self._http_timeout_s)
         return json.loads(body) if body.strip().startswith((b"{", b"[")) else body.decode()
 
     def _prometheus(self, path: str, **params: str) -> Any:
@@ -362,6 +376,24 @@ class Detection:
         self._request(f"{self.prometheus_url}/-/reload", method="POST", data=b"")
 
     def _prometheus_container(self) -> Any:
+        if self._lab is not None and hasattr(self._lab, "monitoring_fetch"):
+            raise LabError(
+                "changing the rules of a running lab is done on the Docker lab only "
+                "(a Kubernetes lab's Prometheus reads them from a ConfigMap)"
+            )
         if self._lab is None or not hasattr(self._lab, "container"):
             raise LabError("changing rules needs the lab itself: use Detection.for_lab(lab)")
         return self._lab.container("prometheus")
+
+
+def _http_fetch(url: str, method: str, data: bytes | None, timeout_s: float) -> bytes:
+    req = urllib.request.Request(url, method=method, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            return bytes(resp.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:300]
+        raise LabError(f"{method} {url} answered {exc.code}: {detail}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise LabError(f"{method} {url} failed: {reason}") from exc

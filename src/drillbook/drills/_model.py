@@ -52,6 +52,10 @@ class Drill:
     # False when the alert rightly stays firing after the mitigation (an exchange still in
     # maintenance while the bot simulates): time_to_clear is then not asserted
     alert_clears_on_recovery: bool = True
+    # False when the platform itself heals the fault before the alert's rule can hold (the
+    # other replicas keep serving through a bad rollout or a node lost): the alert is not
+    # awaited, and time_to_alert not asserted; the drill's probes still detect the fault
+    alert_fires: bool = True
     # what "recovered" means when it is not the steady state again: a contained breach (trading
     # stopped, secrets rotated) is recovered; probes still detect the fault's traces
     recovered_when: tuple[Probe, ...] = ()

@@ -161,8 +161,9 @@ class DrillRunner:
         return skipped
 
     def alert_bound(self, drill: Drill) -> DetectionBound | None:
-        """The detection bound of the drill's alert, or None without detection or rule."""
-        if self.detection is None:
+        """The detection bound of the drill's alert, or None without detection or rule, or
+        when the drill's alert is not meant to fire (``Drill.alert_fires``)."""
+        if self.detection is None or not drill.alert_fires:
             return None
         try:
             return self.detection.bound(drill.alert)
@@ -346,6 +347,8 @@ class DrillRunner:
 
 def _detection_for(lab: DockerLab) -> Detection | None:
     try:
+        if hasattr(lab, "monitoring_fetch"):  # a Kubernetes lab: in the cluster, real nodes
+            return Detection.for_kubernetes(lab)
         return Detection.for_lab(lab)
     except LabError:
         return None

@@ -45,7 +45,12 @@ class KubernetesLab:
         context: str | None = None,
         namespace: str = "trading-bot",
         manifests: Path | tuple[Path, ...] = MANIFESTS,
+        *,
+        monitoring: bool | None = None,
     ) -> None:
+        """``monitoring``: run the detection pipeline in the cluster (``_monitoring``) when
+        the nodes are real; by default for the reference stack's manifests only (a drill
+        project's lab brings its own rules on Docker; not yet on Kubernetes)."""
         from kubernetes import config
 
         self.kubeconfig = str(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config")
@@ -77,6 +82,7 @@ class KubernetesLab:
         )
         self._secret_values: dict[str, str] = {}
         self._real_nodes: bool | None = None
+        self.monitoring = manifests == MANIFESTS if monitoring is None else monitoring
 
     def close(self) -> None:
         """Close the API client's connections (the lab's namespace stays as it is)."""
@@ -177,7 +183,86 @@ class KubernetesLab:
             )
         self.apply(docs)
         self.provide_volumes()
+        watched = self.monitoring and self.real_nodes()
+        if watched:  # starts beside the stack; its wait overlaps the stack's
+            self.apply(self._monitoring_objects())
         self.wait_ready(timeout_s)
+        if watched:
+            self.wait_ready(timeout_s, namespace=self.monitoring_namespace)
+
+    # -- the detection pipeline (real nodes) ---------------------------------------------
+    @property
+    def monitoring_namespace(self) -> str:
+        from drillbook.environments.kubernetes._monitoring import monitoring_namespace
+
+        return monitoring_namespace(self.namespace)
+
+    def _monitoring_objects(self) -> list[dict[str, Any]]:
+        from drillbook.environments.kubernetes._monitoring import monitoring_objects
+        from drillbook.environments.monitoring import MonitoringSettings
+
+        settings = MonitoringSettings()
+        dsn = (
+            f"postgresql://postgres:{self._secret('POSTGRES_PASSWORD')}@postgres-service."
+            f"{self.namespace}.svc:5432/trading_bot?sslmode=disable&connect_timeout=1"
+        )
+        return monitoring_objects(
+            self.namespace,
+            {s: settings.env_for(s) for s in ("prometheus", "alertmanager")},
+            dsn,
+        )
+
+    def has_monitoring(self) -> bool:
+        """Whether the lab's detection pipeline runs (its Prometheus has a ready replica)."""
+        from kubernetes.client.exceptions import ApiException
+
+        from kubernetes import client
+
+        apps: Any = client.AppsV1Api(self.api)
+        try:
+            d = apps.read_namespaced_deployment("prometheus", self.monitoring_namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return bool(d.status.ready_replicas)
+
+    def monitoring_fetch(
+        self,
+        service: str,
+        path: str,
+        method: str = "GET",
+        data: bytes | None = None,
+        timeout_s: float = 2.0,
+    ) -> bytes:
+        """``path`` (with its query) of a monitoring ``service``'s HTTP API, through the API
+        server's service proxy. LabError names the service, path and answer on a failure."""
+        from urllib.parse import quote
+
+        from drillbook.environments.kubernetes._monitoring import MONITORING_PORTS
+
+        port = MONITORING_PORTS[service]
+        conf = self.api.configuration
+        headers = {"Accept": "application/json, */*"}
+        for auth in conf.auth_settings().values():  # a token, where the kubeconfig has one
+            if auth.get("in") == "header" and auth.get("value"):
+                headers[auth["key"]] = auth["value"]
+        if data is not None:
+            headers["Content-Type"] = "text/plain"
+        url = (
+            f"{conf.host}/api/v1/namespaces/{quote(self.monitoring_namespace)}/services/"
+            f"{quote(service)}:{port}/proxy{path}"
+        )
+        try:  # the API client's own connection pool: its certificates, its CA
+            resp = self.api.rest_client.pool_manager.request(
+                method, url, headers=headers, body=data, timeout=timeout_s, retries=False
+            )
+        except Exception as exc:  # urllib3's errors: a refused or timed-out connection
+            raise LabError(f"{method} {service}{path} failed: {exc}") from exc
+        if resp.status >= 400:
+            detail = bytes(resp.data).decode(errors="replace")[:300]
+            raise LabError(f"{method} {service}{path} answered {resp.status}: {detail}")
+        return bytes(resp.data)
 
     def apply_file(self, name: str) -> list[str]:
         """``kubectl apply -f k8s/<name>``: server-side apply of one manifest file; the
@@ -279,11 +364,13 @@ class KubernetesLab:
                 if exc.status != 409:  # already there
                     raise
 
-    def wait_ready(self, timeout_s: float = 120) -> None:
-        """Wait until every Deployment and StatefulSet has all its replicas ready."""
+    def wait_ready(self, timeout_s: float = 120, *, namespace: str | None = None) -> None:
+        """Wait until every Deployment and StatefulSet (of ``namespace``, by default the
+        lab's) has all its replicas ready."""
+        namespace = namespace or self.namespace
 
         def ready() -> Check:
-            rows = self.status()
+            rows = self.status(namespace)
             waiting = [f"{r.service}: {r.detail}" for r in rows if not r.healthy]
             if not rows:
                 return Check(False, "no Deployment or StatefulSet")
@@ -293,38 +380,46 @@ class KubernetesLab:
             "every workload ready",
             ready,
             timeout_s,
-            hint=f"kubectl --context {self.context} -n {self.namespace} get pods,events",
+            hint=f"kubectl --context {self.context} -n {namespace} get pods,events",
         )
 
     def stop(self, timeout_s: float = 60) -> list[str]:
-        """Delete the namespace and everything in it; wait until it is gone."""
+        """Delete the namespace and everything in it, and the namespace of its detection
+        pipeline; wait until they are gone."""
         from kubernetes.client.exceptions import ApiException
 
         from kubernetes import client
 
         core: Any = client.CoreV1Api(self.api)
-        try:
-            core.delete_namespace(self.namespace)
-        except ApiException as exc:
-            if exc.status == 404:
-                return []
-            raise
+        deleted = []
+        for namespace in (self.monitoring_namespace, self.namespace):
+            try:
+                core.delete_namespace(namespace)
+                deleted.append(namespace)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+        if not deleted:
+            return []
 
         def gone() -> Check:
-            try:
-                ns = core.read_namespace(self.namespace)
-            except ApiException as exc:
-                if exc.status == 404:
-                    return Check(True, "gone")
-                raise
-            return Check(False, f"namespace {ns.status.phase}")
+            left = []
+            for namespace in deleted:
+                try:
+                    ns = core.read_namespace(namespace)
+                except ApiException as exc:
+                    if exc.status == 404:
+                        continue
+                    raise
+                left.append(f"{namespace} {ns.status.phase}")
+            return Check(not left, "; ".join(left) or "gone")
 
-        self.wait(f"namespace {self.namespace} to be deleted", gone, timeout_s)
+        self.wait(f"namespace {' and '.join(deleted)} to be deleted", gone, timeout_s)
         selector = f"drillbook.io/namespace={self.namespace}"
         volumes = core.list_persistent_volume(label_selector=selector).items
         for pv in volumes:
             core.delete_persistent_volume(pv.metadata.name)
-        return [f"namespace {self.namespace}"] + [
+        return [f"namespace {n}" for n in reversed(deleted)] + [
             f"persistentvolume {pv.metadata.name}" for pv in volumes
         ]
 
@@ -352,9 +447,9 @@ class KubernetesLab:
             del kind
         return handles
 
-    def status(self) -> list[ServiceStatus]:
+    def status(self, namespace: str | None = None) -> list[ServiceStatus]:
         rows = []
-        for kind, name, workload in self.workloads():
+        for kind, name, workload in self.workloads(namespace):
             want = workload.spec.replicas if workload.spec.replicas is not None else 1
             ready = workload.status.ready_replicas or 0
             rows.append(
@@ -440,17 +535,18 @@ class KubernetesLab:
         return allows(policies, endpoint(src), endpoint(dst), port, protocol)
 
     # -- internals -------------------------------------------------------------------------
-    def workloads(self) -> list[tuple[str, str, Any]]:
+    def workloads(self, namespace: str | None = None) -> list[tuple[str, str, Any]]:
         from kubernetes import client
 
         apps: Any = client.AppsV1Api(self.api)
+        namespace = namespace or self.namespace
         found: list[tuple[str, str, Any]] = [
             ("Deployment", d.metadata.name, d)
-            for d in apps.list_namespaced_deployment(self.namespace).items
+            for d in apps.list_namespaced_deployment(namespace).items
         ]
         found += [
             ("StatefulSet", s.metadata.name, s)
-            for s in apps.list_namespaced_stateful_set(self.namespace).items
+            for s in apps.list_namespaced_stateful_set(namespace).items
         ]
         return sorted(found, key=lambda x: x[1])
 
