@@ -8,22 +8,31 @@ rollouts, volume binding), not the processes in the containers.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 from drillbook.drills._budgets import budgets_for
 from drillbook.drills._model import Drill, Invariant, Step
 from drillbook.environments.kubernetes import KubernetesPlatform, node_ready
 from drillbook.errors import LabError
-from drillbook.faults.exchange import ExchangeRateLimited, ExchangeUnreachable, backend_health
+from drillbook.faults.exchange import (
+    ExchangeRateLimited,
+    ExchangeUnreachable,
+    PriceShock,
+    backend_health,
+)
 from drillbook.faults.kubernetes import (
     BadRollout,
     ClaimPending,
+    MemoryLimit,
     NodeNotReady,
     PodKill,
     PolicyPartition,
 )
 from drillbook.probes.kubernetes import (
     BackendHealthy,
+    ExposureBelow,
     OnReadyNodes,
     PolicyAllows,
     RolloutComplete,
@@ -244,20 +253,142 @@ class _BackendTemplate:
 
 #: drills whose fault or probes need processes (the fake exchange's admin API, the backend's
 #: own /health): on simulated (kwok) nodes ``drillbook run`` leaves them out, saying so
-REAL_NODES_ONLY = frozenset({"exchange-rate-limited", "exchanges-lost"})
+REAL_NODES_ONLY = frozenset(
+    {"exchange-rate-limited", "exchanges-lost", "backend-crash-loop", "high-risk-exposure"}
+)
+
+
+def _wait_for_exposure(platform: KubernetesPlatform) -> None:
+    """Untimed setup: positions held and open, so a price move has something to move."""
+
+    def built() -> Check:
+        try:
+            risk = platform.get_json("backend", 3000, "/api/risk")
+        except LabError as exc:  # a pod of the set-env rollout still opening its API port
+            return Check(False, str(exc))
+        ratio, limit = float(risk["exposure_ratio"]), float(risk["exposure_limit_ratio"])
+        return Check(ratio >= 0.2 * limit, f"exposure {ratio:.3f} of limit {limit:g}")
+
+    platform.lab.wait("the bot to hold positions", built, 90)
+
+
+def _emergency_close(platform: KubernetesPlatform) -> None:
+    """``curl -X POST http://backend-service:3000/api/risk/emergency-close``: from inside a
+    backend pod; the positions are the replicas' shared ones (PostgreSQL)."""
+    body = platform.post_json(
+        "backend", 3000, "/api/risk/emergency-close", {"reason": "high_risk_exposure"}
+    )
+    if body.get("failed"):
+        raise LabError(f"emergency close left positions open: {body}")
+    platform.save_evidence("emergency-close.json", json.dumps(body, indent=2) + "\n")
+
+
+class _Halt:
+    """When every backend replica runs with ALLOW_NEW_POSITIONS=false (the database's clock,
+    read once step 3's rollout is complete), and the invariant that no position was opened
+    after it. Not "no position open": the runbook closes positions (step 2) before it halts
+    new ones (step 3), and in between the replicas, in emergency risk mode, may rightly open
+    small ones within their quarter headroom."""
+
+    def __init__(self) -> None:
+        self.since: str | None = None
+
+    def halt(self, platform: KubernetesPlatform) -> None:
+        platform.set_env(
+            "backend", {"ALLOW_NEW_POSITIONS": "false", "SIGNAL_GENERATION_ENABLED": "false"}
+        )
+        platform.wait_rollout("backend")  # no replica without the flag is left
+        self.since = str(platform.sql("SELECT now()")[0][0])
+
+    def holds(self, platform: KubernetesPlatform) -> Check:
+        if self.since is None:
+            return Check(False, "ALLOW_NEW_POSITIONS=false was never rolled out")
+        rows = platform.sql(
+            "SELECT count(*) FROM positions WHERE opened_at > %s::timestamptz", (self.since,)
+        )
+        return Check(
+            rows == [("0",)],
+            f"positions opened after every replica halted ({self.since}): {rows[0][0]}",
+        )
+
+
+def _high_risk_exposure(runbook: Runbook) -> Drill:
+    """HighRiskExposure through the fake exchange's prices, on real nodes: the runbook's four
+    steps on three replicas (each ``set env`` a rollout of all of them)."""
+    from drillbook.drills.catalog import INTEGRITY
+
+    shock: Any = PriceShock(percent=400)
+    kept, halt = _BackendTemplate(), _Halt()
+    return Drill(
+        "high-risk-exposure",
+        "HighRiskExposure",
+        shock,
+        (ExposureBelow(0.8), WorkloadReady("backend")),  # type: ignore[arg-type]
+        (
+            Step(
+                "kubectl set env deployment/backend EMERGENCY_RISK_MODE=true "
+                "MAX_POSITION_SIZE_PERCENT=1",
+                lambda p: p.set_env(
+                    "backend", {"EMERGENCY_RISK_MODE": "true", "MAX_POSITION_SIZE_PERCENT": "1"}
+                ),
+                "HighRiskExposure resolution 1 (Immediate Risk Reduction)",
+            ),
+            Step(
+                "curl -X POST http://backend-service:3000/api/risk/emergency-close",
+                _emergency_close,  # type: ignore[arg-type]
+                "HighRiskExposure resolution 2 (Close High-Risk Positions)",
+            ),
+            Step(
+                "kubectl set env deployment/backend ALLOW_NEW_POSITIONS=false "
+                "SIGNAL_GENERATION_ENABLED=false",
+                halt.halt,  # type: ignore[arg-type]
+                "HighRiskExposure resolution 3 (Halt New Trading)",
+            ),
+            Step(
+                "kubectl set env deployment/backend MAX_POSITION_SIZE_PERCENT=2",
+                lambda p: p.set_env("backend", {"MAX_POSITION_SIZE_PERCENT": "2"}),
+                "HighRiskExposure resolution 4 (Gradually re-enable with lower limits)",
+            ),
+        ),
+        budgets_for(runbook, "HighRiskExposure"),
+        (INTEGRITY, Invariant("no position opened after ALLOW_NEW_POSITIONS=false", halt.holds)),  # type: ignore[arg-type]
+        "a +400% pump on every held symbol pushes exposure over 80% of the limit; emergency "
+        "risk mode, close everything, halt new positions, re-enable gradually: each set env a "
+        "rollout of the three replicas (one of them trades: the lease). Real nodes only",
+        setup=(
+            Step("save the backend's template and replicas (untimed)", kept.save),  # type: ignore[arg-type]
+            Step(
+                "hold positions: kubectl set env deployment/backend HOLD_TICKS=10000 (untimed)",
+                lambda p: p.set_env("backend", {"HOLD_TICKS": "10000"}),
+            ),
+            Step("wait until the bot holds positions (untimed)", _wait_for_exposure),  # type: ignore[arg-type]
+        ),
+        teardown=(
+            Step(
+                "back to normal trading: the backend's saved template (untimed)",
+                kept.restore,  # type: ignore[arg-type]
+            ),
+        ),
+    )
 
 
 def _exchange_drills(runbook: Runbook) -> list[Drill]:
     """ExchangeConnectionLost through the fake exchange's pod, on real nodes: 429s, an outage."""
-    from drillbook.drills.catalog import NO_BAN
+    from drillbook.drills.catalog import INTEGRITY
 
-    # Not INTEGRITY (data_integrity_check() empty), which the Docker drills assert: the
-    # manifests run 3 backend replicas that all trade one account, and a bench run saw two
-    # open positions for one symbol after exchanges-lost (the Docker lab runs one backend).
-    # A finding about the stack on Kubernetes (docs/real-nodes), not a drill's verdict yet.
+    # INTEGRITY (data_integrity_check() empty) as on Docker: the three replicas trade through
+    # one lease-holding writer (fixtures/stack CONTRACT.md; before it, a bench run saw two
+    # open positions for one symbol after exchanges-lost)
 
     ecl = budgets_for(runbook, "ExchangeConnectionLost")
-    limited: Any = ExchangeRateLimited("both", 12.0)
+    rate_limit = ExchangeRateLimited("both", 12.0)
+    limited: Any = rate_limit
+
+    def _no_ban(platform: KubernetesPlatform) -> Check:
+        bans = rate_limit.bans_since_injection(platform.lab)  # type: ignore[arg-type]
+        return Check(bans == 0, f"{bans} IP ban(s) issued by the exchange during the drill")
+
+    no_ban = Invariant("the exchange issued no 418 ban during the drill", _no_ban)  # type: ignore[arg-type]
     lost: Any = ExchangeUnreachable("both")
     kept, kept_lost = _BackendTemplate(), _BackendTemplate()
     return [
@@ -279,7 +410,7 @@ def _exchange_drills(runbook: Runbook) -> list[Drill]:
                 ),
             ),
             ecl,
-            (NO_BAN,),
+            (INTEGRITY, no_ban),
             "both fake exchanges (a pod) answer 429; slow down and scale down as the runbook "
             "says, never get banned; real nodes only",
             setup=(Step("save the backend's template and replicas (untimed)", kept.save),),  # type: ignore[arg-type]
@@ -309,7 +440,7 @@ def _exchange_drills(runbook: Runbook) -> list[Drill]:
                 ),
             ),
             ecl,
-            (),
+            (INTEGRITY,),
             "both fake exchanges drop every connection (outage); trade in simulation until "
             "they are back, escalate to management; real nodes only",
             setup=(
@@ -324,6 +455,46 @@ def _exchange_drills(runbook: Runbook) -> list[Drill]:
             alert_clears_on_recovery=False,
         ),
     ]
+
+
+def _describe_backend_pods(platform: KubernetesPlatform) -> None:
+    """``kubectl describe pod <backend-pod> -n trading-bot``: each pod's state, last state
+    (``OOMKilled``, exit 137), restarts and memory limit (the resource constraint). Looked at
+    again, for up to 20 s, until a pod shows why it stopped, as the one who runs it would."""
+    from kubernetes import client
+
+    lab = platform.lab
+    core: Any = client.CoreV1Api(lab.api)
+    lines: list[str] = []
+
+    def described() -> Check:
+        lines.clear()
+        for pod in core.list_namespaced_pod(lab.namespace, label_selector="app=backend").items:
+            statuses = pod.status.container_statuses or []
+            for c, spec in zip(statuses, pod.spec.containers, strict=False):
+                last = c.last_state.terminated if c.last_state else None
+                now = c.state.terminated if c.state else None
+                state = c.state.waiting.reason if c.state and c.state.waiting else ""
+                state = state or (f"terminated {now.reason} (exit {now.exit_code})" if now else "")
+                limits = (spec.resources.limits or {}) if spec.resources else {}
+                lines.append(
+                    f"{pod.metadata.name}\tready={c.ready}\trestarts={c.restart_count}\t"
+                    f"state={state or 'running'}\tlast={last.reason if last else ''}"
+                    f"{f' (exit {last.exit_code})' if last else ''}\tlimits={dict(limits)}"
+                )
+        why = [line for line in lines if "OOMKilled" in line or "Error" in line]
+        return Check(bool(why), f"{len(why)} pod(s) show why they stopped")
+
+    with contextlib.suppress(LabError):  # what it shows after 20 s is the evidence all the same
+        platform.lab.wait("a backend pod's last state", described, 20, poll_s=1.0)
+    platform.save_evidence("describe-backend-pods.txt", "\n".join(lines) + "\n")
+
+
+def _raise_memory_limit(platform: KubernetesPlatform) -> None:
+    """``kubectl patch deployment backend -n trading-bot -p '{...limits: {memory: 4Gi, cpu:
+    2}}'``, and the rollout it starts, to the end."""
+    platform.patch_resources("backend", "4Gi", cpus=2)
+    platform.wait_rollout("backend")
 
 
 def _apply_policies(platform: KubernetesPlatform) -> None:
@@ -401,8 +572,37 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
         WorkloadReady("backend"),
     )
     postgres_killed: Any = PodKill("postgres", qty=1)
+    oom: Any = MemoryLimit()
     return [
         *_exchange_drills(runbook),
+        _high_risk_exposure(runbook),
+        Drill(
+            "backend-crash-loop",
+            "TradingBotDown",
+            oom,
+            (WorkloadReady("backend"), RolloutComplete("backend")),  # type: ignore[arg-type]
+            (
+                Step(
+                    "kubectl describe pod <backend-pod> -n trading-bot",
+                    _describe_backend_pods,  # type: ignore[arg-type]
+                    "TradingBotDown resolution 1 (If Pod is CrashLooping: check for resource "
+                    "constraints)",
+                ),
+                Step(
+                    'kubectl patch deployment backend -n trading-bot -p \'{..."limits":'
+                    '{"memory":"4Gi","cpu":"2"}...}\'',
+                    _raise_memory_limit,  # type: ignore[arg-type]
+                    "TradingBotDown resolution 1 (If Pod is CrashLooping: increase resources)",
+                ),
+            ),
+            tbd,
+            (),
+            "a release with a 48Mi memory limit and a 96 MB ballast: the kernel OOM-kills each "
+            "new pod (OOMKilled, exit 137) into CrashLoopBackOff; the runbook's describe and "
+            "4Gi patch roll it out healthy. TradingBotDown does not fire (two old replicas "
+            "serve): the probes detect it. Real nodes only",
+            alert_fires=False,
+        ),
         Drill(
             "postgres-pod-killed",
             "DatabaseDown",
@@ -433,7 +633,9 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             "the postgres pod killed (grace 0); the StatefulSet starts it again on the same "
             "claim. On real nodes a row written before must still be there (the data is on "
             "the claim, not in the container) and the runbook's pg_isready and psql run in "
-            "the pods; on simulated nodes those are recorded as skipped",
+            "the pods; on simulated nodes those are recorded as skipped. DatabaseDown does not "
+            "fire: its for: 3s outlasts the StatefulSet's restart (a blip is not paged)",
+            alert_fires=False,
             setup=(Step("write a marker row (untimed)", _write_marker),),  # type: ignore[arg-type]
             teardown=(Step("drop the marker table (untimed)", _drop_marker),),  # type: ignore[arg-type]
         ),
@@ -452,7 +654,10 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             tbd,
             (),
             "every backend pod killed at once (chaostoolkit-kubernetes terminate_pods); the "
-            "ReplicaSet replaces them, the runbook's rollout restart follows",
+            "ReplicaSet replaces them, the runbook's rollout restart follows. TradingBotDown is "
+            "not awaited: the new pods serve within about its for: 3s (on real nodes it fired "
+            "at 6.0 s in one run and not at all in the next)",
+            alert_fires=False,
         ),
         Drill(
             "postgres-claim-pending",
@@ -531,7 +736,14 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             "chaostoolkit-kubernetes' deny_all_egress on the backend with backend-egress "
             "deleted (a deny alone is additive and cuts nothing); the runbook re-applies "
             "k8s/network-policies.yaml. Judged by the policies in the API, and on real nodes "
-            "by real TCP connects from a backend pod (kwok nodes move no packets)",
+            "by real TCP connects from a backend pod (kwok nodes move no packets). "
+            "ExchangeConnectionLost does not fire: established connections outlive a new "
+            "policy, so the backend keeps trading on its pooled ones",
+            # measured on real nodes: the backend's pooled keep-alive connections to the
+            # exchange are established flows, which a policy (iptables, conntrack) lets
+            # through as every such CNI does: ExchangeConnectionLost stays quiet, only new
+            # connections are cut (what PolicyAllows tries)
+            alert_fires=False,
         ),
         Drill(
             "backend-bad-rollout",
@@ -559,7 +771,9 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             (),
             "a release whose container exits at start: new pods in CrashLoopBackOff, one old "
             "replica taken by maxUnavailable; rolled back with rollout undo. Not done: step 4's "
-            "exec curl (needs a real node)",
+            "exec curl (needs a real node). TradingBotDown does not fire (two old replicas "
+            "serve): the drill's probes detect it",
+            alert_fires=False,
         ),
         Drill(
             "node-not-ready",
@@ -588,7 +802,9 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             (),
             "a node running a backend replica reports NotReady (KWOK's node-not-ready stage; on "
             "real nodes its kubelet frozen); drained, its pods start on healthy nodes; the "
-            "backend's health checked from inside (skipped on simulated nodes)",
+            "backend's health checked from inside (skipped on simulated nodes). "
+            "TradingBotDown does not fire (the other replicas serve): the probes detect it",
+            alert_fires=False,
             setup=(
                 Step(
                     "a backend replica on a node without postgres (untimed)",

@@ -120,7 +120,13 @@ class ExchangeRateLimited:
     def inject(self, lab: DockerLab) -> None:
         self._served.clear()
         self._served.update(self._count(lab))
+        self._served["bans"] = int(admin_for(lab).stats()["bans"])
         admin_for(lab).rate_limit(self.exchange, duration_s=self.duration_s)
+
+    def bans_since_injection(self, lab: DockerLab) -> int:
+        """The 418 bans the exchange issued since this fault was injected (its count is the
+        exchange's whole life: a ban of an earlier test or drill is not this one's)."""
+        return int(admin_for(lab).stats()["bans"]) - self._served.get("bans", 0)
 
     def verify_active(self, lab: DockerLab) -> Check:
         """Listed as active, and a 429 really served by each exchange since the injection:

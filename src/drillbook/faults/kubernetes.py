@@ -24,6 +24,7 @@ __all__ = [
     "KUBERNETES_FAULTS",
     "BadRollout",
     "ClaimPending",
+    "MemoryLimit",
     "NodeNotReady",
     "PodKill",
     "PolicyPartition",
@@ -583,6 +584,88 @@ class BadRollout:
         self._saved.clear()
 
 
+@dataclass(frozen=True)
+class MemoryLimit:
+    """A release of Deployment ``app`` with a memory limit too low for it: ``limit`` on the
+    container (its request too, which may not exceed it) and ``MEMORY_BALLAST_MB`` set to
+    ``ballast_mb``, which the backend allocates at start. On a real node the kernel's OOM
+    killer ends the process (``OOMKilled``, exit 137) and the kubelet restarts it into
+    CrashLoopBackOff, while the rollout keeps the old replicas up to maxUnavailable. Revert
+    puts the saved template back whatever the remediation changed (its 4Gi limit included),
+    and waits for the rollout. Real nodes only: a kwok node runs no process to end."""
+
+    app: str = "backend"
+    limit: str = "48Mi"
+    ballast_mb: int = 96
+    timeout_s: float = 90.0
+    _saved: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"memory limit {self.limit} on {self.app} (ballast {self.ballast_mb} MB): OOM kills"
+
+    def inject(self, lab: KubernetesLab) -> None:
+        _, apps = _apis(lab)
+        deployment = apps.read_namespaced_deployment(self.app, lab.namespace)
+        if "template" not in self._saved:
+            self._saved["template"] = lab.api.sanitize_for_serialization(deployment.spec.template)
+        container = deployment.spec.template.spec.containers[0].name
+        memory = {"memory": self.limit}
+        apps.patch_namespaced_deployment(
+            self.app,
+            lab.namespace,
+            {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": container,
+                                    "resources": {"limits": memory, "requests": memory},
+                                    "env": [
+                                        {"name": "MEMORY_BALLAST_MB", "value": str(self.ballast_mb)}
+                                    ],
+                                }
+                            ]
+                        }
+                    }
+                }
+            },
+        )
+
+    def oom_killed(self, lab: KubernetesLab) -> list[str]:
+        """The pods of ``app`` whose container the kernel ended for memory (now or last)."""
+        core, _ = _apis(lab)
+        pods = core.list_namespaced_pod(lab.namespace, label_selector=f"app={self.app}").items
+        return [
+            p.metadata.name
+            for p in pods
+            for c in p.status.container_statuses or []
+            for state in (c.state, c.last_state)
+            if state and state.terminated and state.terminated.reason == "OOMKilled"
+        ]
+
+    def verify_active(self, lab: KubernetesLab) -> Check:
+        killed = self.oom_killed(lab)
+        row = next((r for r in lab.status() if r.service == self.app), None)
+        degraded = row is not None and not row.healthy
+        detail = row.detail if row else f"no workload {self.app}"
+        return Check(bool(killed) and degraded, f"{detail}; OOMKilled: {killed or 'none'}")
+
+    def revert(self, lab: KubernetesLab) -> None:
+        from drillbook.environments.kubernetes import KubernetesPlatform
+
+        saved = self._saved.get("template")
+        if saved is None:
+            return
+        _, apps = _apis(lab)
+        apps.patch_namespaced_deployment(
+            self.app, lab.namespace, [{"op": "replace", "path": "/spec/template", "value": saved}]
+        )
+        KubernetesPlatform(lab).wait_rollout(self.app, self.timeout_s)
+        self._saved.clear()
+
+
 #: the Kubernetes lab's faults by the names drill files use (``pod_kill: {app: api}``), as
 #: :data:`drillbook.faults.FAULTS` names the Docker lab's
 KUBERNETES_FAULTS: Registry[Any] = Registry("Kubernetes fault")
@@ -592,5 +675,6 @@ for _name, _cls in (
     ("policy_partition", PolicyPartition),
     ("node_not_ready", NodeNotReady),
     ("bad_rollout", BadRollout),
+    ("memory_limit", MemoryLimit),
 ):
     KUBERNETES_FAULTS.add(_name, _cls)

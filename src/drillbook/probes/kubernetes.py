@@ -17,6 +17,7 @@ from drillbook.waiting import Check
 __all__ = [
     "KUBERNETES_PROBES",
     "BackendHealthy",
+    "ExposureBelow",
     "OnReadyNodes",
     "PolicyAllows",
     "RolloutComplete",
@@ -145,6 +146,34 @@ class BackendHealthy:
         return Check(not problems, f"{health.get('status')}: {problems or 'no problem'}")
 
 
+@dataclass(frozen=True)
+class ExposureBelow:
+    """The bot's exposure (``GET :3000/api/risk`` from inside a ready backend pod: open
+    notional over equity, from the positions every replica shares in PostgreSQL) is below
+    ``fraction`` of its limit: HighRiskExposure's condition is false. Real nodes only."""
+
+    fraction: float = 0.8
+
+    @property
+    def name(self) -> str:
+        return f"exposure below {self.fraction:.0%} of the limit (in a backend pod)"
+
+    def check(self, lab: KubernetesLab) -> Check:
+        from drillbook.environments.kubernetes import KubernetesPlatform
+        from drillbook.errors import LabError
+
+        try:
+            risk = KubernetesPlatform(lab).get_json("backend", 3000, "/api/risk")
+            ratio = float(risk["exposure_ratio"])
+            limit = float(risk["exposure_limit_ratio"])
+        except (LabError, KeyError, TypeError, ValueError) as exc:  # no answer is not a pass
+            return Check(False, f"GET /api/risk in a backend pod: {type(exc).__name__}: {exc}")
+        return Check(
+            ratio < self.fraction * limit,
+            f"exposure {ratio:.3f} against {self.fraction:g} x limit {limit:g}",
+        )
+
+
 #: the Kubernetes lab's probes by the names drill files use
 KUBERNETES_PROBES: Registry[Any] = Registry("Kubernetes probe")
 for _name, _cls in (
@@ -153,5 +182,6 @@ for _name, _cls in (
     ("on_ready_nodes", OnReadyNodes),
     ("policy_allows", PolicyAllows),
     ("backend_healthy", BackendHealthy),
+    ("exposure_below", ExposureBelow),
 ):
     KUBERNETES_PROBES.add(_name, _cls)

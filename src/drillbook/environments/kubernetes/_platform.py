@@ -120,7 +120,14 @@ class KubernetesPlatform:
             service,
             [{"op": "replace", "path": "/spec/template/spec/containers/0/env", "value": listed}],
         )
+        self._settle(service)
+
+    def _settle(self, service: str) -> None:
+        """After a template change: every workload ready, and a Deployment's rollout complete
+        (no pod of the old template left to answer an exec or a request)."""
         self.wait_ready()
+        if self._kind(service) == "Deployment":
+            self.wait_rollout(service)
 
     def patch_resources(
         self, service: str, memory: str | None = None, *, cpus: float | None = None
@@ -142,7 +149,7 @@ class KubernetesPlatform:
             }
         }
         self._patch(service, body)
-        self.wait_ready()
+        self._settle(service)
 
     def delete_pod(self, service: str) -> None:
         """``kubectl delete pod -l app=<service>``: its controller makes new ones."""
@@ -393,7 +400,13 @@ class KubernetesPlatform:
                     f"`{' '.join(argv)}` in pod {pod} still running after {EXEC_TIMEOUT_S:.0f}s"
                 )
             text = resp.read_stdout() + resp.read_stderr()
-            code = int(resp.returncode or 0)
+            try:
+                code = int(resp.returncode or 0)
+            except (ValueError, KeyError, TypeError) as exc:  # no exit code: the exec failed
+                raise LabError(
+                    f"`{' '.join(argv)}` in pod {pod} could not run (the pod is going away?): "
+                    f"{str(exc)[:300]}"
+                ) from None
         finally:
             resp.close()
             # websocket-client's close() leaves the TLS socket open when the API server closed
@@ -415,6 +428,28 @@ class KubernetesPlatform:
             return json.loads(output)
         except ValueError as exc:
             raise LabError(f"GET {url} in a pod of {service}: not JSON: {output[:200]!r}") from exc
+
+    def post_json(
+        self, service: str, port: int, path: str, body: Any, *, timeout_s: float = 10.0
+    ) -> Any:
+        """``POST localhost:<port><path>`` with a JSON ``body`` from inside a ready pod of
+        ``service`` (``kubectl exec ... curl -X POST``): its JSON answer; LabError on an HTTP
+        error, with the answer."""
+        import json
+
+        url = f"http://127.0.0.1:{port}{path}"
+        argv = [
+            "curl", "-s", "-m", f"{timeout_s:g}", "-X", "POST", "-w", "\\n%{http_code}",
+            "-H", "Content-Type: application/json", "-d", json.dumps(body), url,
+        ]  # fmt: skip
+        output = self.exec(service, argv).output
+        text, _, status = output.rstrip().rpartition("\n")
+        if not status.isdigit() or int(status) >= 400:
+            raise LabError(f"POST {url} in a pod of {service} answered {status}: {text[:300]}")
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise LabError(f"POST {url} in a pod of {service}: not JSON: {text[:200]!r}") from exc
 
     def logs(self, service: str, *, tail: int = 2000) -> str:
         """``kubectl logs deploy/<service>``: the first ready pod's recent output."""
@@ -439,7 +474,7 @@ class KubernetesPlatform:
         ]  # fmt: skip
         out = self.exec(service, argv).output
         rows: list[tuple[str | None, ...]] = []
-        for line in out.splitlines():
+        for line in out.split("\n"):  # not splitlines(): it splits at the NULL mark \x1e too
             if line:
                 rows.append(tuple(None if v == "\x1e" else v for v in line.split("\x1f")))
         return rows

@@ -1,5 +1,5 @@
-"""The detection pipeline's objects for a real-node cluster, and the Detection client's
-transport hook (no cluster: the objects are data, the transport a fake)."""
+"""Real-node parts without a cluster: the detection pipeline's objects (data), the Detection
+client's transport hook and the platform's psql rows (fakes for the transport and the exec)."""
 
 from __future__ import annotations
 
@@ -104,3 +104,22 @@ def test_a_kubernetes_lab_without_the_pipeline_is_told_where_it_runs() -> None:
     with pytest.raises(LabError, match="no detection pipeline") as caught:
         Detection.for_kubernetes(_NoPipeline())
     assert "real nodes" in (caught.value.hint or "")
+
+
+def test_sql_rows_keep_null_as_none() -> None:
+    """psql's NULL mark (\\x1e) is a line boundary for str.splitlines: a NULL must stay a
+    column, read as None, not split its row in two."""
+    from drillbook.environments.kubernetes import KubernetesPlatform
+    from drillbook.environments.kubernetes._platform import ExecResult
+
+    class _Platform(KubernetesPlatform):
+        def __init__(self) -> None:  # no lab: exec is the fake below
+            pass
+
+        def real_nodes(self) -> bool:
+            return True
+
+        def exec(self, service: str, argv: Any, *, check: bool = True) -> ExecResult:
+            return ExecResult(0, "\x1e\x1f1\nx\x1f2\n")
+
+    assert _Platform().sql("SELECT NULL::text, 1") == [(None, "1"), ("x", "2")]
