@@ -223,10 +223,12 @@ class KubernetesPlatform:
         self._core().patch_node(node, {"spec": {"unschedulable": on}})
 
     def drain(self, node: str, *, timeout_s: float = 60, wait: bool = True) -> list[str]:
-        """``kubectl drain <node> --ignore-daemonsets --delete-emptydir-data`` for the lab's
-        namespace: cordon, evict each of its pods there (the Eviction API, which honours
+        """``kubectl drain <node> --ignore-daemonsets --delete-emptydir-data``: cordon, evict
+        each pod there, of every namespace as kubectl does (the Eviction API, which honours
         disruption budgets), wait until they are gone (``wait=False``: not; a pod on a node
-        whose kubelet does not answer stays Terminating). The pods evicted."""
+        whose kubelet does not answer stays Terminating). The pods evicted (``ns/name`` for
+        those outside the lab's namespace). A drain of the lab's namespace only left CoreDNS on
+        a frozen node: no name resolved for the pods started elsewhere."""
         from kubernetes.client.exceptions import ApiException
 
         from kubernetes import client
@@ -235,26 +237,28 @@ class KubernetesPlatform:
         self.cordon(node)
 
         def on_node() -> list[Any]:
-            pods = core.list_namespaced_pod(ns, field_selector=f"spec.nodeName={node}").items
+            pods = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
             return [
                 p
                 for p in pods
                 if not any(o.kind == "DaemonSet" for o in p.metadata.owner_references or [])
+                and not (p.metadata.annotations or {}).get("kubernetes.io/config.mirror")
             ]
 
         evicted = []
         for pod in on_node():
+            where = pod.metadata.namespace
             body = client.V1Eviction(
-                metadata=client.V1ObjectMeta(name=pod.metadata.name, namespace=ns)
+                metadata=client.V1ObjectMeta(name=pod.metadata.name, namespace=where)
             )
             try:
-                core.create_namespaced_pod_eviction(pod.metadata.name, ns, body)
+                core.create_namespaced_pod_eviction(pod.metadata.name, where, body)
             except ApiException as exc:
                 if exc.status != 404:
                     raise LabError(
-                        f"drain {node}: evicting {pod.metadata.name} refused: {exc.reason}"
+                        f"drain {node}: evicting {where}/{pod.metadata.name} refused: {exc.reason}"
                     ) from exc
-            evicted.append(pod.metadata.name)
+            evicted.append(pod.metadata.name if where == ns else f"{where}/{pod.metadata.name}")
         if not wait:
             return evicted
 
