@@ -172,7 +172,7 @@ def _wait_postgres_ready(platform: KubernetesPlatform) -> None:
 
     def ready() -> Check:
         try:
-            return Check(True, f"ready: {platform.pod('postgres')}")
+            return Check(True, f"ready: {platform.pod('postgres', ready=True)}")
         except LabError as exc:
             return Check(False, str(exc))
 

@@ -353,7 +353,7 @@ class KubernetesPlatform:
             f"(exit {result.exit_code}, {timeout_s:g}s timeout)"
         )
 
-    def _ready_pod(self, service: str) -> Any:
+    def _ready_pod(self, service: str, *, ready_only: bool = False) -> Any:
         pods = (
             self._core()
             .list_namespaced_pod(self.lab.namespace, label_selector=f"app={service}")
@@ -368,16 +368,35 @@ class KubernetesPlatform:
             ),
             key=lambda p: p.metadata.name,
         )
-        if not ready:
+        if ready:
+            return ready[0]
+        if ready_only:
             raise LabError(f"no ready pod of app={service} in {self.lab.name}")
-        return ready[0]
+        # as kubectl exec deploy/X: a ready pod first, else one whose container runs (a
+        # backend that reports itself unhealthy is still where the runbook looks)
+        running = sorted(
+            (
+                p
+                for p in pods
+                if p.metadata.deletion_timestamp is None
+                and p.status.phase == "Running"
+                and any(c.state and c.state.running for c in p.status.container_statuses or [])
+            ),
+            key=lambda p: p.metadata.name,
+        )
+        if not running:
+            raise LabError(f"no ready or running pod of app={service} in {self.lab.name}")
+        return running[0]
 
-    def pod(self, service: str) -> str:
-        """The first ready pod of ``app=<service>`` (by name), as ``kubectl exec deploy/X``."""
+    def pod(self, service: str, *, ready: bool = False) -> str:
+        """The first ready pod of ``app=<service>`` (by name), else (unless ``ready``) the first
+        running one, as ``kubectl exec deploy/X`` picks."""
         try:
-            return str(self._ready_pod(service).metadata.name)
+            return str(self._ready_pod(service, ready_only=ready).metadata.name)
         except LabError as exc:
-            raise LabError(f"no ready pod of app={service} in {self.lab.name} to exec in") from exc
+            raise LabError(
+                f"no ready or running pod of app={service} in {self.lab.name} to exec in"
+            ) from exc
 
     def exec(self, service: str, argv: Sequence[str], *, check: bool = True) -> ExecResult:
         """``kubectl exec deploy/<service> -- ARGV``: run in the first ready pod, for real."""
