@@ -510,6 +510,24 @@ class NodeNotReady:
         lab.wait_ready(self.timeout_s)
 
 
+def _degraded(lab: KubernetesLab, app: str, what: str, pods: list[str]) -> Check:
+    """A release fault in effect: pods of ``app`` showing ``what`` and the workload short of
+    ready replicas (the rollout kept the old ones up to maxUnavailable)."""
+    row = next((r for r in lab.status() if r.service == app), None)
+    degraded = row is not None and not row.healthy
+    detail = row.detail if row else f"no workload {app}"
+    return Check(bool(pods) and degraded, f"{detail}; {what}: {pods or 'none'}")
+
+
+def _replace_template(lab: KubernetesLab, app: str, template: dict[str, Any]) -> None:
+    """Deployment ``app``'s pod template replaced whole by a saved one (a JSON patch: a
+    strategic merge would keep what the saved one lacks)."""
+    _, apps = _apis(lab)
+    apps.patch_namespaced_deployment(
+        app, lab.namespace, [{"op": "replace", "path": "/spec/template", "value": template}]
+    )
+
+
 @dataclass(frozen=True)
 class BadRollout:
     """A release whose container exits at start rolled out to Deployment ``app``: its template
@@ -562,10 +580,7 @@ class BadRollout:
             for c in p.status.container_statuses or []
             if c.state and c.state.waiting and c.state.waiting.reason == "CrashLoopBackOff"
         ]
-        row = next((r for r in lab.status() if r.service == self.app), None)
-        degraded = row is not None and not row.healthy
-        detail = row.detail if row else f"no workload {self.app}"
-        return Check(bool(looping) and degraded, f"{detail}; CrashLoopBackOff: {looping or 'none'}")
+        return _degraded(lab, self.app, "CrashLoopBackOff", looping)
 
     def revert(self, lab: KubernetesLab) -> None:
         from drillbook.environments.kubernetes import KubernetesPlatform
@@ -575,11 +590,7 @@ class BadRollout:
             return
         _, apps = _apis(lab)
         if self._bad(apps.read_namespaced_deployment(self.app, lab.namespace)):
-            apps.patch_namespaced_deployment(
-                self.app,
-                lab.namespace,
-                [{"op": "replace", "path": "/spec/template", "value": saved}],
-            )
+            _replace_template(lab, self.app, saved)
         KubernetesPlatform(lab).wait_rollout(self.app, self.timeout_s)
         self._saved.clear()
 
@@ -646,11 +657,7 @@ class MemoryLimit:
         ]
 
     def verify_active(self, lab: KubernetesLab) -> Check:
-        killed = self.oom_killed(lab)
-        row = next((r for r in lab.status() if r.service == self.app), None)
-        degraded = row is not None and not row.healthy
-        detail = row.detail if row else f"no workload {self.app}"
-        return Check(bool(killed) and degraded, f"{detail}; OOMKilled: {killed or 'none'}")
+        return _degraded(lab, self.app, "OOMKilled", self.oom_killed(lab))
 
     def revert(self, lab: KubernetesLab) -> None:
         from drillbook.environments.kubernetes import KubernetesPlatform
@@ -658,10 +665,7 @@ class MemoryLimit:
         saved = self._saved.get("template")
         if saved is None:
             return
-        _, apps = _apis(lab)
-        apps.patch_namespaced_deployment(
-            self.app, lab.namespace, [{"op": "replace", "path": "/spec/template", "value": saved}]
-        )
+        _replace_template(lab, self.app, saved)
         KubernetesPlatform(lab).wait_rollout(self.app, self.timeout_s)
         self._saved.clear()
 

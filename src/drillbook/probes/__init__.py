@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import LabError
@@ -17,6 +17,7 @@ __all__ = [
     "HttpProbe",
     "Probe",
     "ServiceHealthy",
+    "exposure_within",
 ]
 
 
@@ -100,14 +101,19 @@ class ExposureBelow:
             url = lab.services()["backend"].endpoint("api").url + "/api/risk"
             risk = _get_json(url, self.timeout_s)
             assert isinstance(risk, dict)
-            ratio = float(risk["exposure_ratio"])
-            limit = float(risk["exposure_limit_ratio"])
+            return exposure_within(risk, self.fraction)
         except Exception as exc:  # no answer is not a pass
             return Check(False, f"GET /api/risk: {type(exc).__name__}: {exc}")
-        return Check(
-            ratio < self.fraction * limit,
-            f"exposure {ratio:.3f} against {self.fraction:g} x limit {limit:g}",
-        )
+
+
+def exposure_within(risk: Any, fraction: float) -> Check:
+    """The backend's ``/api/risk`` answer: exposure below ``fraction`` of its limit (on
+    either lab; KeyError, TypeError or ValueError for an answer without the two ratios)."""
+    ratio = float(risk["exposure_ratio"])
+    limit = float(risk["exposure_limit_ratio"])
+    return Check(
+        ratio < fraction * limit, f"exposure {ratio:.3f} against {fraction:g} x limit {limit:g}"
+    )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drillbook.environments.kubernetes import KubernetesLab, node_ready
+from drillbook.probes import exposure_within
 from drillbook.registry import Registry
 from drillbook.waiting import Check
 
@@ -164,14 +165,9 @@ class ExposureBelow:
 
         try:
             risk = KubernetesPlatform(lab).get_json("backend", 3000, "/api/risk")
-            ratio = float(risk["exposure_ratio"])
-            limit = float(risk["exposure_limit_ratio"])
+            return exposure_within(risk, self.fraction)
         except (LabError, KeyError, TypeError, ValueError) as exc:  # no answer is not a pass
             return Check(False, f"GET /api/risk in a backend pod: {type(exc).__name__}: {exc}")
-        return Check(
-            ratio < self.fraction * limit,
-            f"exposure {ratio:.3f} against {self.fraction:g} x limit {limit:g}",
-        )
 
 
 #: the Kubernetes lab's probes by the names drill files use

@@ -19,6 +19,7 @@ adds what it allows: the team's policies keep their meaning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ def _deployment(
     ready_path: str,
     *,
     env: list[dict[str, Any]] | None = None,
-    mounts: list[tuple[str, str, int | None]] = (),  # type: ignore[assignment]
+    mounts: Sequence[tuple[str, str, int | None]] = (),
     digest: str = "",
 ) -> dict[str, Any]:
     """One replica of ``command`` in ``image``; ``mounts``: (ConfigMap, path, file mode)."""
@@ -207,27 +208,20 @@ def monitoring_objects(
     def env(service: str) -> list[dict[str, str]]:
         return [{"name": k, "value": v} for k, v in settings_env.get(service, {}).items()]
 
-    prometheus = _deployment(
-        "prometheus",
-        mns,
-        monitoring_image,
-        [f"{_CONFIG_DIR}/start-prometheus.sh"],
-        9090,
-        "/-/ready",
-        env=env("prometheus"),
-        mounts=[(NAME, _CONFIG_DIR, 0o755)],
-        digest=digest,
-    )
-    alertmanager = _deployment(
-        "alertmanager",
-        mns,
-        monitoring_image,
-        [f"{_CONFIG_DIR}/start-alertmanager.sh"],
-        9093,
-        "/-/ready",
-        env=env("alertmanager"),
-        mounts=[(NAME, _CONFIG_DIR, 0o755)],
-        digest=digest,
+    # Prometheus and Alertmanager: their start scripts, settings from the environment
+    prometheus, alertmanager = (
+        _deployment(
+            name,
+            mns,
+            monitoring_image,
+            [f"{_CONFIG_DIR}/start-{name}.sh"],
+            MONITORING_PORTS[name],
+            "/-/ready",
+            env=env(name),
+            mounts=[(NAME, _CONFIG_DIR, 0o755)],
+            digest=digest,
+        )
+        for name in ("prometheus", "alertmanager")
     )
     responder = _deployment(
         "responder",
