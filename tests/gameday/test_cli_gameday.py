@@ -66,23 +66,59 @@ def test_a_plan_and_an_env_that_do_not_match_exit_2_before_anything_starts(
     quarterly = PLANS / "quarterly.yaml"
     result = _gameday(str(quarterly), "--env", "kubernetes", "--report", "r", cwd=tmp_path)
     assert result.returncode == 2
-    line = next(i for i, t in enumerate(quarterly.read_text().splitlines(), 1) if "drill:" in t)
-    assert result.stderr.startswith(
-        f"drillbook: error: {quarterly}:{line}: scenarios[0].drill: unknown drill "
-        "'backend-killed' on env kubernetes: it is a drill of env docker (run this plan with "
-        "--env docker)\nHint: the drills of env kubernetes: exchange-rate-limited, exchanges-lost,"
+    line = _line(quarterly.read_text(), "env: docker")
+    assert result.stderr == (
+        f"drillbook: error: {quarterly}:{line}: env: the plan is for env docker; expected --env "
+        "docker (or none), got --env kubernetes\n"
+        "Hint: run it with --env docker, or leave --env out: the plan's env is used\n"
     ), result.stderr
-    # the Kubernetes plan without --env: the default env, docker, lacks its drills
-    kubernetes = PLANS / "quarterly-kubernetes.yaml"
+    # a plan that names no env: its drills say which env it is for
+    unsaid = tmp_path / "plans" / "quarterly.yaml"
+    unsaid.parent.mkdir()
+    unsaid.write_text(quarterly.read_text().replace("env: docker\n", ""))
+    result = _gameday(str(unsaid), "--env", "kubernetes", "--report", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"drillbook: error: {unsaid}:{_line(unsaid.read_text(), 'drill:')}: scenarios[0].drill: "
+        "unknown drill 'backend-killed' on env kubernetes: it is a drill of env docker (run this "
+        "plan with --env docker)\nHint: the drills of env kubernetes: exchange-rate-limited, "
+        "exchanges-lost,"
+    ), result.stderr
+    # the Kubernetes plan without its env: line nor --env: the default env, docker, lacks its drills
+    kubernetes = tmp_path / "plans" / "quarterly-kubernetes.yaml"
+    kubernetes.write_text(
+        (PLANS / "quarterly-kubernetes.yaml").read_text().replace("env: kubernetes\n", "")
+    )
     result = _gameday(str(kubernetes), "--report", "r", cwd=tmp_path)
     assert result.returncode == 2
-    assert (
-        "scenarios[0].drill: unknown drill 'backend-pods-killed' on env docker: it is a drill of "
-        "env kubernetes (run this plan with --env kubernetes)\nHint: the drills of env docker: "
-        "backend-killed, "
-    ) in result.stderr
+    assert "scenarios[0].drill: unknown drill " in result.stderr
+    assert " on env docker: it is a drill of env kubernetes (run this plan with --env " in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
-    assert list(tmp_path.iterdir()) == []  # no report, no lab, no cluster
+    assert [p.name for p in tmp_path.iterdir()] == ["plans"]  # no report, no lab, no cluster
+
+
+def _line(text: str, part: str) -> int:
+    return next(i for i, t in enumerate(text.splitlines(), 1) if part in t)
+
+
+def test_without_env_the_plans_env_is_used(tmp_path: Path) -> None:
+    # the Kubernetes plan's drills load only on env kubernetes: its env: line chose it
+    plan = str(PLANS / "quarterly-kubernetes.yaml")
+    result = _gameday(plan, "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        f"game day 'quarterly-kubernetes' ({plan}), env kubernetes, profile gameday\n"
+    ), result.stdout
+    assert "dry run: 4 scenario(s), profile gameday; nothing was touched" in result.stdout
+    # and the same env given is no mismatch
+    result = _gameday(plan, "--env", "kubernetes", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    smoke = str(PLANS / "smoke.yaml")
+    result = _gameday(smoke, "--dry-run", cwd=tmp_path)
+    assert result.stdout.startswith(f"game day 'smoke' ({smoke}), env docker, profile gameday")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_dry_run_of_the_kubernetes_plan_needs_no_cluster(tmp_path: Path) -> None:

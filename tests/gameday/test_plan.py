@@ -11,7 +11,7 @@ from drillbook.drills import default_runbook
 from drillbook.drills.catalog import docker_drills
 from drillbook.drills.kubernetes import kubernetes_drills
 from drillbook.errors import ConfigError
-from drillbook.gameday import Plan, load_plan, render_plan
+from drillbook.gameday import Plan, load_plan, plan_env, render_plan
 from drillbook.sla import get_profile
 
 PLANS = Path(__file__).resolve().parents[2] / "drills" / "gameday"
@@ -77,8 +77,11 @@ def _first_drill_line(path: Path) -> int:
     return next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "- drill:" in t)
 
 
-def test_a_plan_for_another_env_fails_naming_the_file_the_scenario_and_this_envs_drills() -> None:
-    quarterly = PLANS / "quarterly.yaml"
+def test_a_plan_for_another_env_fails_naming_the_file_the_scenario_and_this_envs_drills(
+    tmp_path: Path,
+) -> None:
+    quarterly = tmp_path / "quarterly.yaml"  # without its env: line, its drills say which
+    quarterly.write_text((PLANS / "quarterly.yaml").read_text().replace("env: docker\n", ""))
     with pytest.raises(ConfigError) as info:
         load_plan(
             quarterly,
@@ -92,6 +95,44 @@ def test_a_plan_for_another_env_fails_naming_the_file_the_scenario_and_this_envs
         "--env docker)\nHint: the drills of env kubernetes: "
         + ", ".join(d.name for d in KUBERNETES)
     )
+
+
+@pytest.mark.parametrize(
+    ("plan", "env", "other"),
+    [
+        ("quarterly.yaml", "kubernetes", "docker"),
+        ("quarterly-kubernetes.yaml", "docker", "kubernetes"),
+    ],
+)
+def test_a_plan_whose_env_is_not_the_one_named_fails_naming_file_line_and_field(
+    plan: str, env: str, other: str
+) -> None:
+    path = PLANS / plan
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if t == f"env: {other}")
+    with pytest.raises(ConfigError) as info:
+        load_plan(path, KUBERNETES if env == "kubernetes" else CATALOGUE, env=env)
+    assert str(info.value) == (
+        f"{path}:{line}: env: the plan is for env {other}; expected --env {other} (or none), got "
+        f"--env {env}\nHint: run it with --env {other}, or leave --env out: the plan's env is used"
+    )
+
+
+def test_the_shipped_plans_say_their_env_and_an_unsaid_one_is_empty(tmp_path: Path) -> None:
+    assert plan_env(PLANS / "quarterly.yaml") == "docker"
+    assert plan_env(PLANS / "smoke.yaml") == "docker"
+    assert plan_env(PLANS / "quarterly-kubernetes.yaml") == "kubernetes"
+    assert load_plan(PLANS / "smoke.yaml", CATALOGUE, env="docker").env == "docker"
+    assert _load(tmp_path, GOOD).env == ""
+    assert plan_env(tmp_path / "plan.yaml") == ""
+    # its own env named, or none: no mismatch
+    plan = load_plan(PLANS / "quarterly-kubernetes.yaml", KUBERNETES, env="kubernetes")
+    assert plan.env == "kubernetes"
+
+
+def test_without_drills_given_the_plans_env_picks_the_catalogue() -> None:
+    plan = load_plan(PLANS / "quarterly-kubernetes.yaml")  # the Docker catalogue lacks its drills
+    assert {s.drill.name for s in plan.scenarios} <= {d.name for d in KUBERNETES}
+    assert plan.env == "kubernetes"
 
 
 def test_a_drill_of_no_env_is_unknown_on_the_env_named(tmp_path: Path) -> None:
@@ -231,7 +272,7 @@ def test_the_plan_tightens_but_the_profile_may_tighten_more(tmp_path: Path) -> N
             ("name: t", "name: t\nowner: me"),
             (
                 "plan.yaml:2: plan: unknown field 'owner'\nHint: fields here: roles, scenarios, nam"
-                "e, description, profile"
+                "e, description, profile, env"
             ),
         ),
         (
@@ -257,6 +298,11 @@ def test_the_plan_tightens_but_the_profile_may_tighten_more(tmp_path: Path) -> N
             ),
         ),
         (("name: t", "name: t\nname: u"), "plan.yaml:2: plan.name: given twice"),
+        (
+            ("name: t", "name: t\nenv: podman"),
+            "plan.yaml:2: env: expected docker or kubernetes, got 'podman'",
+        ),
+        (("name: t", "name: t\nenv: [docker]"), "plan.yaml:2: env: expected a non-empty text"),
         (("roles:", "roles: ["), "plan.yaml:"),
     ],
 )
@@ -291,6 +337,9 @@ def test_dry_run_text_says_who_does_each_step_and_the_budgets(tmp_path: Path) ->
         in text
     )
     assert "budget: time_to_respond <= 1:00 (60s; plan.yaml:9 game-day plan" in text
+    assert text.startswith(f"game day 't' ({tmp_path / 'plan.yaml'}), profile gameday\n")
+    kubernetes = load_plan(PLANS / "quarterly-kubernetes.yaml", KUBERNETES)
+    assert ", env kubernetes, profile gameday\n" in render_plan(kubernetes, get_profile("gameday"))
     rehearsal = render_plan(plan, get_profile("gameday"), rehearsal=True)
     assert "acknowledges: automation as oncall" in rehearsal
     assert "-> automation (for oncall)" in rehearsal

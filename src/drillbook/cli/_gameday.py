@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from drillbook.cli._drills import print_summary, report_handlers
 from drillbook.cli._subject import Subject, add_project_option, subject_of
-from drillbook.cli._tier import Tier, add_cluster_options
+from drillbook.cli._tier import REAL_NODES_HINT, SIMULATED_NODES, Tier, add_cluster_options
 from drillbook.environments import LabLock
 from drillbook.environments.docker import new_run_id
 from drillbook.gameday import (
@@ -20,6 +21,7 @@ from drillbook.gameday import (
     Plan,
     abort_on_signals,
     load_plan,
+    plan_env,
     render_plan,
     run_plan,
 )
@@ -83,7 +85,8 @@ def register(sub: Any) -> None:
 
 def _gameday(args: argparse.Namespace) -> int:
     subject = subject_of(args)
-    args.env = args.env or subject.default_env
+    # --env, else the plan's env: (load_plan refuses an --env that is not it), else the default
+    args.env = args.env or plan_env(args.plan) or subject.default_env
     plan = load_plan(
         args.plan, subject.drills(args.env), env=args.env, elsewhere=_elsewhere(subject, args.env)
     )
@@ -123,25 +126,22 @@ def _play(
         "env": args.env,
         "rehearsal": args.rehearsal,
         "roles": {r.name: {"who": r.who, "description": r.description} for r in plan.roles},
+        "scenarios": [s.drill.name for s in plan.scenarios],
     }
     journal.add("gameday", section)
     keep = bool(args.lab)  # a lab that was up before stays up, on every path
     console = GameDayConsole(sys.stdin, sys.stderr, people=plan.people(), keeps_lab=keep)
     console.current = plan.roles[0].who  # notes before anyone acknowledges: the first role's
-    mode = " (rehearsal: automation plays every role)" if args.rehearsal else ""
-    console.say(
-        f"game day {plan.name!r}{mode}: {len(plan.scenarios)} scenario(s), profile "
-        f"{profile.name}, env {args.env}, run {run_id}\n    at any prompt: n TEXT adds a note, "
-        "a aborts; Ctrl-C aborts at any moment"
-    )
     outcome = GameDayResult(())
     evidence = base / "evidence"
     console.start_ticker()
     try:
         with abort_on_signals(console):
             try:
+                # before the lab starts, so that the header counts only what will be played
+                plan, left_out = _runnable(plan, tier, section)
+                console.say(header(plan, left_out, profile.name, args.env, run_id, args.rehearsal))
                 lab = tier.start(say=console.say)
-                plan = _runnable(plan, tier, console, section)
                 outcome = run_plan(
                     plan,
                     lab,
@@ -187,12 +187,41 @@ def _play(
     return 0 if outcome.passed and outcome.results else 1
 
 
-def _runnable(plan: Plan, tier: Tier, console: GameDayConsole, section: dict[str, object]) -> Plan:
+def header(
+    plan: Plan,
+    left_out: Sequence[str],
+    profile: str,
+    env: str,
+    run_id: str,
+    rehearsal: bool = False,
+) -> str:
+    """The game day's opening lines: how many scenarios ``plan`` will play and, when the lab
+    cannot run some (``left_out``), how many and why."""
+    mode = " (rehearsal: automation plays every role)" if rehearsal else ""
+    out = f", {len(left_out)} left out" if left_out else ""
+    lines = [
+        f"game day {plan.name!r}{mode}: {len(plan.scenarios)} scenario(s) to play{out}, "
+        f"profile {profile}, env {env}, run {run_id}"
+    ]
+    if left_out:
+        need = "it needs" if len(left_out) == 1 else "they need"
+        lines.append(
+            f"    left out on {SIMULATED_NODES}: {', '.join(left_out)} ({need} {REAL_NODES_HINT})"
+        )
+    lines.append("    at any prompt: n TEXT adds a note, a aborts; Ctrl-C aborts at any moment")
+    return "\n".join(lines)
+
+
+def _runnable(plan: Plan, tier: Tier, section: dict[str, object]) -> tuple[Plan, list[str]]:
     """The plan without the scenarios the lab cannot run (on kwok nodes, those that need
-    processes), said on the console and recorded in the journal's game-day section."""
-    kept = {d.name for d in tier.runnable([s.drill for s in plan.scenarios], say=console.say)}
-    left_out = [s.drill.name for s in plan.scenarios if s.drill.name not in kept]
+    processes), and their names, recorded in the journal's game-day section with why."""
+    out = {d.name for d in tier.left_out([s.drill for s in plan.scenarios])}
+    left_out = [s.drill.name for s in plan.scenarios if s.drill.name in out]
     if not left_out:
-        return plan
+        return plan, []
     section["left_out"] = left_out
-    return replace(plan, scenarios=tuple(s for s in plan.scenarios if s.drill.name in kept))
+    section["left_out_reasons"] = dict.fromkeys(
+        left_out, f"on {SIMULATED_NODES}, it needs {REAL_NODES_HINT}"
+    )
+    kept = tuple(s for s in plan.scenarios if s.drill.name not in out)
+    return replace(plan, scenarios=kept), left_out

@@ -22,7 +22,11 @@ from drillbook.environments.docker import DockerLab, existing_lab
 from drillbook.errors import ConfigError
 from drillbook.reporting import RunEventHandler
 
-__all__ = ["Tier", "add_cluster_options", "drill_services"]
+__all__ = ["REAL_NODES_HINT", "SIMULATED_NODES", "Tier", "add_cluster_options", "drill_services"]
+
+SIMULATED_NODES = "simulated (kwok) nodes"
+#: what a drill left out on simulated nodes needs, and how to give it
+REAL_NODES_HINT = "real nodes: --nodes real, or a real cluster's context"
 
 
 def _stderr(line: str) -> None:
@@ -149,20 +153,30 @@ class Tier:
     def runnable(self, drills: list[Any], say: Callable[[str], None] = _stderr) -> list[Any]:
         """On simulated (kwok) nodes, the reference drills that need processes are left out,
         said in one line (they run with ``--nodes real`` or on a real cluster)."""
+        out = {d.name for d in self.left_out(drills)}
+        if out:
+            names = ", ".join(d.name for d in drills if d.name in out)
+            say(f"  left out on {SIMULATED_NODES}: {names} (they need {REAL_NODES_HINT})")
+        return [d for d in drills if d.name not in out]
+
+    def left_out(self, drills: list[Any]) -> list[Any]:
+        """The drills of ``drills`` this lab cannot run: on simulated (kwok) nodes, the
+        reference drills that need processes (a project's drills are its own). Known before the
+        lab starts: a local cluster's nodes are ``--nodes``, a named cluster's are asked."""
         project = self.subject.project
         own = project is not None and not project.lab.builtin  # a project's drills are its own
-        if not self.kubernetes or own or self.lab.real_nodes():
-            return drills
+        if not self.kubernetes or own or not self.simulated_nodes():
+            return []
         from drillbook.drills.kubernetes import REAL_NODES_ONLY
 
-        out = [d for d in drills if d.name not in REAL_NODES_ONLY]
-        if len(out) < len(drills):
-            names = ", ".join(d.name for d in drills if d.name in REAL_NODES_ONLY)
-            say(
-                f"  left out on simulated (kwok) nodes: {names} (they need real nodes: "
-                "--nodes real, or a real cluster's context)"
-            )
-        return out
+        return [d for d in drills if d.name in REAL_NODES_ONLY]
+
+    def simulated_nodes(self) -> bool:
+        """Whether the Kubernetes lab's nodes are kwok ones: the local cluster that
+        :meth:`start` makes has ``--nodes``; a cluster named (or started) is asked."""
+        if self.lab is None:
+            return bool(self.args.nodes == "kwok")
+        return not self.lab.real_nodes()
 
     def runner(
         self,

@@ -13,7 +13,7 @@ from drillbook.gameday._console import (
     clock_text,
 )
 from drillbook.gameday._operators import RehearsalOperator, TerminalOperator
-from drillbook.gameday._plan import Assignment, Plan, Role, Scenario, load_plan
+from drillbook.gameday._plan import Assignment, Plan, Role, Scenario, load_plan, plan_env
 from drillbook.gameday._render import render_plan
 from drillbook.gameday._run import GameDayResult, run_plan
 
@@ -30,6 +30,7 @@ __all__ = [
     "abort_on_signals",
     "clock_text",
     "load_plan",
+    "plan_env",
     "render_plan",
     "run_plan",
 ]

@@ -1,9 +1,10 @@
 """Game-day plans (``drills/gameday/*.yaml``): scenarios in order, roles, who does each step.
 
-A plan names drills of the catalogue; for each, the role that acknowledges the alert, who does
-each runbook step (a person in a role, or automation) and budgets that may only tighten the
-runbook's. ``load_plan`` reads the YAML with its node marks, so every error names the file, the
-line and the field, and says what was expected::
+A plan names drills of the catalogue, optionally of one lab backend (``env: docker|kubernetes``);
+for each, the role that acknowledges the alert, who does each runbook step (a person in a role,
+or automation) and budgets that may only tighten the runbook's. ``load_plan`` reads the YAML
+with its node marks, so every error names the file, the line and the field, and says what was
+expected::
 
     drills/gameday/quarterly.yaml:14: scenarios[0].drill: unknown drill 'backend-kiled'
     Hint: drills: backend-killed, backend-hung, ...
@@ -22,7 +23,10 @@ from drillbook._yaml import NUMBERS, Reader, kind, read_yaml
 from drillbook.drills import Drill
 from drillbook.sla import PROFILES, Budget, Profile
 
-__all__ = ["Assignment", "Plan", "Role", "Scenario", "load_plan"]
+__all__ = ["PLAN_ENVS", "Assignment", "Plan", "Role", "Scenario", "load_plan", "plan_env"]
+
+#: the lab backends a plan may name in ``env:``
+PLAN_ENVS = ("docker", "kubernetes")
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Plan:
     description: str = ""
     profile: str = "gameday"
     source: str = ""
+    env: str = ""  # the lab backend the plan is for (``env:``); empty: not said
 
     def role(self, name: str) -> Role:
         return next(r for r in self.roles if r.name == name)
@@ -93,6 +98,13 @@ class Plan:
         return {r.name: r.who for r in self.roles}
 
 
+def plan_env(path: str | Path) -> str:
+    """The lab backend the plan in ``path`` names (``env:``), empty when it names none; what a
+    command uses when no ``--env`` is given. Raises :class:`ConfigError` as :func:`load_plan`."""
+    reader, top = _top(Path(path))
+    return _env(reader, top)
+
+
 def load_plan(
     path: str | Path,
     drills: Sequence[Drill] | None = None,
@@ -100,22 +112,23 @@ def load_plan(
     env: str = "",
     elsewhere: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
-    """The plan in ``path``, its drills taken from ``drills`` (default: the Docker catalogue
-    with budgets from the project's runbook): those of the lab backend ``env``, if named, and
-    ``elsewhere`` the drill names of the other backends, so that a plan written for another
-    one says which. Raises :class:`ConfigError` naming the file, line and field of the first
-    problem."""
+    """The plan in ``path``, its drills taken from ``drills`` (default: the catalogue of the
+    plan's env, else the Docker one, with budgets from the project's runbook): those of the lab
+    backend ``env``, if named, and ``elsewhere`` the drill names of the other backends, so that
+    a plan written for another one says which. Raises :class:`ConfigError` naming the file,
+    line and field of the first problem (a plan whose ``env:`` is not ``env`` too)."""
     path = Path(path)
+    reader, top = _top(path)
+    declared = _env(reader, top)
+    if declared and env and declared != env:
+        reader.fail(
+            top["env"][1],
+            "env",
+            f"the plan is for env {declared}; expected --env {declared} (or none), got --env {env}",
+            f"run it with --env {declared}, or leave --env out: the plan's env is used",
+        )
     if drills is None:
-        from drillbook.drills import default_runbook
-        from drillbook.drills.catalog import docker_drills
-
-        drills = docker_drills(default_runbook())
-    root = read_yaml(path, "game-day plan", hint="plans: drills/gameday/*.yaml")
-    reader = Reader(path)
-    if root is None:
-        reader.fail(None, "plan", "the file is empty; expected roles and scenarios")
-    top = reader.mapping(root, "plan", ("roles", "scenarios"), ("name", "description", "profile"))
+        drills = _catalogue_of(env or declared)
     name = reader.text(top["name"][1], "name") if "name" in top else path.stem
     description = reader.text(top["description"][1], "description") if "description" in top else ""
     profile = "gameday"
@@ -134,7 +147,39 @@ def load_plan(
         _scenario(reader, node, f"scenarios[{i}]", catalogue, roles)
         for i, node in enumerate(reader.items(top["scenarios"][1], "scenarios"))
     )
-    return Plan(name, scenarios, roles, description, profile, str(path))
+    return Plan(name, scenarios, roles, description, profile, str(path), declared)
+
+
+def _top(path: Path) -> tuple[Reader, dict[str, tuple[Node, Node]]]:
+    """The plan's reader and its top-level fields."""
+    root = read_yaml(path, "game-day plan", hint="plans: drills/gameday/*.yaml")
+    reader = Reader(path)
+    if root is None:
+        reader.fail(None, "plan", "the file is empty; expected roles and scenarios")
+    optional = ("name", "description", "profile", "env")
+    return reader, reader.mapping(root, "plan", ("roles", "scenarios"), optional)
+
+
+def _env(reader: Reader, top: dict[str, tuple[Node, Node]]) -> str:
+    if "env" not in top:
+        return ""
+    env = reader.text(top["env"][1], "env")
+    if env not in PLAN_ENVS:
+        reader.fail(top["env"][1], "env", f"expected {' or '.join(PLAN_ENVS)}, got {env!r}")
+    return env
+
+
+def _catalogue_of(env: str) -> Sequence[Drill]:
+    """The reference catalogue of ``env`` (docker unless kubernetes), budgets from the runbook."""
+    from drillbook.drills import default_runbook
+
+    if env == "kubernetes":
+        from drillbook.drills.kubernetes import kubernetes_drills
+
+        return kubernetes_drills(default_runbook())
+    from drillbook.drills.catalog import docker_drills
+
+    return docker_drills(default_runbook())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ __all__ = ["render_plan"]
 def render_plan(plan: Plan, profile: Profile, *, rehearsal: bool = False) -> str:
     people = plan.people()
     mode = "; rehearsal: automation plays every role" if rehearsal else ""
-    lines = [f"game day {plan.name!r} ({plan.source}), profile {profile.name}{mode}"]
+    env = f", env {plan.env}" if plan.env else ""
+    lines = [f"game day {plan.name!r} ({plan.source}){env}, profile {profile.name}{mode}"]
     lines += [f"  {line}" for line in plan.description.splitlines()]
     lines.append("roles:")
     width = max(len(r.name) for r in plan.roles)

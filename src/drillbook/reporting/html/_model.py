@@ -10,9 +10,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from drillbook.errors import ConfigError
+from drillbook.reporting.html._fields import Fields
+from drillbook.reporting.html._gameday import GameDayView, gameday_from_data
 from drillbook.sla import Phase, measure_named
 
 __all__ = [
@@ -171,6 +172,7 @@ class RunView:
     finished: str
     passed: bool | None
     drills: tuple[DrillView, ...]
+    gameday: GameDayView | None = None  # the game day's section, when the run was one
 
 
 @dataclass(frozen=True)
@@ -239,69 +241,9 @@ def step_bars(drill: DrillView) -> list[StepBar]:
     return bars
 
 
-class _Fields:
-    """Typed access to one JSON object with errors that name the file and the field."""
-
-    def __init__(self, data: object, where: str) -> None:
-        if not isinstance(data, dict):
-            raise ConfigError(f"{where}: expected a JSON object, found {type(data).__name__}")
-        self.data: dict[str, Any] = data
-        self.where = where
-
-    def _bad(self, key: str, expected: str) -> ConfigError:
-        found = self.data.get(key)
-        return ConfigError(
-            f"{self.where}.{key}: expected {expected}, found {json.dumps(found)[:80]}",
-            hint="the journal is written by drillbook run; a hand-edited one must keep its types",
-        )
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.data.get(key, default)
-        if value is None and default is not None:
-            return default
-        if not isinstance(value, str):
-            raise self._bad(key, "a string")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is not None and not isinstance(value, str):
-            raise self._bad(key, "a string or null")
-        return value
-
-    def num(self, key: str, default: float | None = None) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._bad(key, "a number")
-        return float(value)
-
-    def opt_num(self, key: str) -> float | None:
-        return None if self.data.get(key) is None else self.num(key)
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self._bad(key, "true or false")
-        return value
-
-    def items(self, key: str) -> list[_Fields]:
-        value = self.data.get(key, [])
-        if not isinstance(value, list):
-            raise self._bad(key, "a list")
-        return [_Fields(item, f"{self.where}.{key}[{i}]") for i, item in enumerate(value)]
-
-    def numbers(self, key: str) -> dict[str, float]:
-        value = self.data.get(key, {})
-        if not isinstance(value, dict) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
-        ):
-            raise self._bad(key, "an object of numbers")
-        return {str(k): float(v) for k, v in value.items()}
-
-
 def drill_from_entry(entry: object, where: str = "drill") -> DrillView:
     """One journal entry (``journal_entry``'s shape, or an older one) as a ``DrillView``."""
-    f = _Fields(entry, where)
+    f = Fields(entry, where)
     roles = f.data.get("roles")
     return DrillView(
         drill=f.text("drill"),
@@ -352,7 +294,7 @@ def _text(value: object) -> str:
 
 
 def run_from_data(data: object, where: str = "journal.json") -> RunView:
-    f = _Fields(data, where)
+    f = Fields(data, where)
     passed = f.data.get("passed")
     return RunView(
         run_id=f.text("run_id"),
@@ -361,6 +303,7 @@ def run_from_data(data: object, where: str = "journal.json") -> RunView:
         finished=f.text("finished", ""),
         passed=passed if isinstance(passed, bool) else None,
         drills=tuple(drill_from_entry(d.data, d.where) for d in f.items("drills")),
+        gameday=gameday_from_data(f),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from drillbook.reporting.html._gameday import GameDayView
 from drillbook.reporting.html._model import DrillView, RunView, step_bars
 from drillbook.reporting.html._style import CSS, IMAGE_CHECK_JS
 from drillbook.reporting.html._svg import timeline_svg
@@ -115,8 +116,9 @@ def render_run(
         f'<body data-run="{escape(run.run_id)}">',
         '<header><div class="brand">drillbook</div>',
         f"<h1>Run {escape(run.run_id)} {_pill('passed' if verdict else 'failed')}</h1>",
-        f'<div class="meta">profile <b>{escape(run.profile or "?")}</b> · started '
-        f"{escape(run.started or '?')} · finished {escape(run.finished or 'not finished')}</div>",
+        f'<div class="meta">{_game_day_of(run)}profile <b>{escape(run.profile or "?")}</b> · '
+        f"started {escape(run.started or '?')} · finished "
+        f"{escape(run.finished or 'not finished')}</div>",
         "</header><main>",
         '<section class="cards">',
         _card("drills passed", f"{passed} / {len(run.drills)}", "ok" if verdict else "bad"),
@@ -139,6 +141,7 @@ def render_run(
         '<div class="card"><div class="label">timelines</div>'
         '<div id="image-check" class="check">checking images…</div></div>',
         "</section>",
+        _gameday(run.gameday, run.drills) if run.gameday is not None else "",
         _summary(run),
     ]
     for i, drill in enumerate(run.drills):
@@ -166,6 +169,79 @@ def _card(label: str, value: str, kind: str) -> str:
         f'<div class="card"><div class="label">{escape(label)}</div>'
         f'<div class="value {kind}">{escape(value)}</div></div>'
     )
+
+
+def _game_day_of(run: RunView) -> str:
+    return "" if run.gameday is None else f"game day <b>{escape(run.gameday.plan)}</b> · "
+
+
+def _gameday(game: GameDayView, played: tuple[DrillView, ...]) -> str:
+    """The game day: its plan, env and roles, then every scenario of the plan with its outcome,
+    who acknowledged and who did the steps, or why it was left out or not played."""
+    drills = {d.drill: d for d in played}
+    order = game.order(list(drills))
+    rows = []
+    for index, name in enumerate(order, 1):
+        drill = drills.get(name)
+        scenario = f"<td>{escape(name)}</td>"
+        if drill is not None:
+            ack = drill.first(Phase.RESPONDED.value)
+            steps = dict.fromkeys(
+                m.actor for m in drill.timeline if m.phase == Phase.STEP_FINISHED.value
+            )
+            outcome, why = drill.outcome, ""
+            scenario = f'<td><a href="#drill-{_slug(name)}">{escape(name)}</a></td>'
+            cells = (
+                f"<td>{escape(drill.alert)}</td><td>{escape(ack.actor if ack else '-')}</td>"
+                f"<td>{escape(', '.join(steps) or '-')}</td>"
+            )
+        else:
+            cells = "<td></td><td>-</td><td>-</td>"
+            if name in game.left_out:
+                outcome, why = "left out", game.left_out[name] or "the lab could not run it"
+            else:
+                outcome = "not played"
+                why = f"aborted ({game.aborted}) before it" if game.aborted else ""
+        rows.append(
+            f'<tr data-scenario="{escape(name)}" data-outcome="{escape(outcome)}">'
+            f"<td class=num>{index}</td>{scenario}{cells}<td>{_pill(outcome)}</td>"
+            f"<td>{escape(why)}</td></tr>"
+        )
+    count = sum(name in drills for name in order)
+    facts = [
+        f"plan <b>{escape(game.plan)}</b>" + (f" ({escape(game.file)})" if game.file else ""),
+        f"env <b>{escape(game.env or '?')}</b>",
+        f"{count} of {len(order)} scenario(s) played",
+    ]
+    if game.left_out:
+        facts.append(f"{len(game.left_out)} left out")
+    if game.rehearsal:
+        facts.append("rehearsal: automation played every role")
+    out = [
+        '<section class="drill gameday" id="gameday">',
+        f"<h2>Game day {escape(game.plan)}</h2>",
+        f'<div class="meta">{" · ".join(facts)}</div>',
+    ]
+    if game.aborted:
+        out.append(
+            f'<pre class="error">aborted ({escape(game.aborted)}): the fault was reverted; the '
+            "scenarios after it were not played</pre>"
+        )
+    if game.roles:
+        items = "".join(
+            f"<dt>{escape(r.name)}</dt><dd>{escape(r.who)}"
+            + (f' <span class="muted">{escape(r.description)}</span>' if r.description else "")
+            + "</dd>"
+            for r in game.roles
+        )
+        out.append(f'<h3>Roles</h3><dl class="roles">{items}</dl>')
+    out.append(
+        '<h3>Scenarios</h3><table class="grid scenarios"><thead><tr><th>#</th><th>scenario</th>'
+        "<th>alert</th><th>acknowledged by</th><th>steps done by</th><th>outcome</th>"
+        f"<th>why</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    out.append("</section>")
+    return "\n".join(out)
 
 
 def _summary(run: RunView) -> str:
