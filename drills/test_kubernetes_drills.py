@@ -19,7 +19,7 @@ from drillbook.environments.kubernetes import (
     default_cache,
 )
 from drillbook.sla import Profile
-from support.labtools import kubernetes_runner, run_sabotaged
+from support.labtools import kubernetes_runner, run_harmful, run_sabotaged
 
 pytestmark = pytest.mark.kubernetes
 
@@ -89,3 +89,14 @@ def test_a_claim_left_pending_breaches_the_recovery_budget(
 ) -> None:
     breach = run_sabotaged(k8s, CATALOG["postgres-claim-pending"], STRICT, tmp_path)
     assert "operational-runbooks.md:" in str(breach)  # the revert bound the claim again
+
+
+@pytest.mark.parametrize(
+    ("name", "service"), [("backend-killed", "backend"), ("postgres-killed", "postgres")]
+)
+def test_a_harmful_remediation_of_a_self_healing_fault_breaches(
+    k8s: KubernetesLab, name: str, service: str, tmp_path: Path
+) -> None:
+    """The ReplicaSet or StatefulSet replaces a killed pod whatever the runbook does, so
+    removing the remediation proves nothing: a wrong one (scale to 0) must breach."""
+    run_harmful(k8s, CATALOG[name], STRICT, tmp_path, service=service)

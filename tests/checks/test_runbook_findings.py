@@ -26,7 +26,7 @@ EXPECTED = {
         "Service Recovery Procedures / Backend Service Recovery / Complete Service Restart",
     ),
     (344, "commands.never-ends", "logs -f"),
-    # 364, Database Recovery / Minor Issues Recovery: covered by postgres-pod-killed (Kubernetes)
+    # 364, Database Recovery / Minor Issues Recovery: covered by postgres-killed (both backends)
     (389, "contract.backup-never-written", "latest-backup"),
     (401, "coverage.budget-borrowed", "backend-cpu-pressure"),
     (409, "kubectl.unresolvable-placeholder", "prometheus-pod"),
@@ -204,7 +204,7 @@ def test_a_budget_that_disagrees_with_the_drills_is_found() -> None:
     mismatches = [f for f in _check(text) if f.code == "coverage.budget-mismatch"]
     assert {f.subject for f in mismatches} >= {
         "backend-killed:time_to_recover",
-        "backend-pods-killed:time_to_recover",
+        "backend-bad-rollout:time_to_recover",  # a Kubernetes drill
     }
     assert {f.line for f in mismatches} == {91}
     one = next(f for f in mismatches if f.subject == "backend-killed:time_to_recover")

@@ -109,3 +109,33 @@ def test_rotate_secret_rejects_unknown_names(lab: DockerLab) -> None:
         platform.rotate_secret("db-secrets", {"X": "1"})
     with pytest.raises(ConfigError, match="POSTGRES_PASSWORD"):
         platform.rotate_secret("exchange-api-secrets", {"POSTGRES_PASSWORD": "x"})
+
+
+def test_the_docker_platform_speaks_the_platform_protocol(lab: DockerLab) -> None:
+    from drillbook.environments.base import Platform
+
+    assert isinstance(DockerPlatform(lab), Platform)
+
+
+def test_http_reaches_a_container_port_through_its_published_port(lab: DockerLab) -> None:
+    platform = DockerPlatform(lab)
+    status, health = platform.http("backend", 8080, "/health")
+    assert status == 200
+    assert health["dependencies"]["binance"]["up"] is True
+    with pytest.raises(LabError, match=r"publishes no port 9999.*its ports: .*=8080"):
+        platform.http("backend", 9999, "/health")
+
+
+def test_remember_and_restore_put_back_env_limits_and_replicas(lab: DockerLab) -> None:
+    platform = DockerPlatform(lab)
+    before = platform.describe("backend")
+    env_before = lab.container("backend").attrs["Config"]["Env"]
+    platform.remember("backend")
+    platform.set_env("backend", {"API_RATE_LIMIT_DELAY": "1000"})
+    platform.patch_resources("backend", "1Gi")
+    assert "limits={'memory': 1073741824}" in platform.describe("backend")
+    platform.restore("backend")
+    assert sorted(lab.container("backend").attrs["Config"]["Env"]) == sorted(env_before)
+    assert platform.describe("backend").split("\t")[-1] == before.split("\t")[-1]
+    platform.restore("backend")  # nothing remembered any more: nothing done
+    assert ServiceHealthy("backend").check(lab).ok

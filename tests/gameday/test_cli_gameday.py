@@ -125,7 +125,7 @@ def test_a_dry_run_of_the_kubernetes_plan_needs_no_cluster(tmp_path: Path) -> No
     plan = str(PLANS / "quarterly-kubernetes.yaml")
     result = _gameday(plan, "--env", "kubernetes", "--rehearsal", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("backend-pods-killed", "postgres-pod-killed", "backend-bad-rollout"):
+    for name in ("backend-killed", "postgres-killed", "backend-bad-rollout"):
         assert f": {name} (" in result.stdout
     assert "-> automation (for platform-engineer)" in result.stdout
     assert "dry run: 4 scenario(s), profile gameday; nothing was touched" in result.stdout

@@ -16,7 +16,7 @@ from support.labtools import DRILLBOOK, cli_env
 pytestmark = pytest.mark.kubernetes
 
 PLAN = Path(__file__).resolve().parents[2] / "drills" / "gameday" / "quarterly-kubernetes.yaml"
-ON_KWOK = ("backend-pods-killed", "postgres-pod-killed", "backend-bad-rollout")
+ON_KWOK = ("backend-killed", "postgres-killed", "backend-bad-rollout")
 
 
 def test_a_rehearsal_on_kwok_nodes_reports_like_docker_and_removes_its_cluster(

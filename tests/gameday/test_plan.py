@@ -62,8 +62,8 @@ def test_quarterly_covers_the_runbooks_critical_alerts() -> None:
 def test_quarterly_kubernetes_names_kubernetes_drills_for_the_same_alerts() -> None:
     plan = load_plan(PLANS / "quarterly-kubernetes.yaml", KUBERNETES, env="kubernetes")
     assert [s.drill.name for s in plan.scenarios] == [
-        "backend-pods-killed",
-        "postgres-pod-killed",
+        "backend-killed",
+        "postgres-killed",
         "backend-bad-rollout",
         "exchanges-lost",
     ]

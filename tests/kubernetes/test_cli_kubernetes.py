@@ -19,8 +19,8 @@ pytestmark = pytest.mark.kubernetes
 
 #: what runs on kwok nodes; the exchange drills need processes (real nodes only)
 DRILLS = (
-    "postgres-pod-killed",
-    "backend-pods-killed",
+    "postgres-killed",
+    "backend-killed",
     "postgres-claim-pending",
     "postgres-claim-over-quota",
     "backend-policy-partitioned",

@@ -40,7 +40,7 @@ from drillbook.faults.kubernetes import PodKill
 from drillbook.sla import Profile
 from drillbook.waiting import Check, Wait
 from support.lab_findings import LAB_FINDINGS
-from support.labtools import kubernetes_runner, run_sabotaged
+from support.labtools import kubernetes_runner, run_harmful, run_sabotaged
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.real_nodes]
 
@@ -517,7 +517,7 @@ def test_the_kubernetes_drill_recovers_on_real_nodes(
         assert "time_to_alert" in alert_budgets
     else:  # healed before its rule can hold: not awaited, not asserted
         assert not alert_budgets
-    if name == "postgres-pod-killed":
+    if name == "postgres-killed":
         assert "accepting connections" in (tmp_path / "pg_isready.txt").read_text()
         assert "pg_database_size" in (tmp_path / "pg_database_size.txt").read_text()
     if name == "backend-crash-loop":  # the kernel's OOM killer, seen as the runbook looks
@@ -533,9 +533,9 @@ def test_the_kubernetes_drill_recovers_on_real_nodes(
         assert '"status": "ok"' in health  # the runbook's exec curl, run for real
 
 
-# not backend-pods-killed: on real nodes the ReplicaSet has new pods Ready within seconds,
+# not backend-killed: on real nodes the ReplicaSet has new pods Ready within seconds,
 # whatever the runbook does (the drill proves the self-healing, not the rollout restart); not
-# postgres-pod-killed (the StatefulSet heals it: its data-loss variant is below); not
+# postgres-killed (the StatefulSet heals it: its data-loss variant is below); not
 # exchange-rate-limited (its 429s end by themselves after 12 s: no remediation can be missed)
 @pytest.mark.parametrize(
     "name",
@@ -556,22 +556,31 @@ def test_a_sabotaged_remediation_breaches_on_real_nodes(
     run_sabotaged(stack, CATALOG[name], STRICT, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("name", "service"), [("backend-killed", "backend"), ("postgres-killed", "postgres")]
+)
+def test_a_harmful_remediation_of_a_self_healing_fault_breaches_on_real_nodes(
+    stack: KubernetesLab, name: str, service: str, tmp_path: Path
+) -> None:
+    """Real pods killed, the controllers replace them whatever the runbook does: a wrong
+    remediation (scale to 0) must breach, and the teardown brings the service back."""
+    run_harmful(stack, CATALOG[name], STRICT, tmp_path, service=service)
+
+
 def test_a_remediation_that_loses_the_data_violates_the_invariant(
     stack: KubernetesLab, tmp_path: Path
 ) -> None:
-    """postgres-pod-killed with a remediation that loses the row written before the kill (a
+    """postgres-killed with a remediation that loses the row written before the kill (a
     restore from a backup older than it): the drill fails naming the invariant."""
-    from drillbook.drills.kubernetes import MARKER
+    from drillbook.drills.portable import MARKER
     from drillbook.errors import DrillbookError
 
     def restore_an_older_backup(platform: Any) -> None:
-        from drillbook.drills.kubernetes import _wait_postgres_ready
-
-        _wait_postgres_ready(platform)
+        platform.wait_ready("postgres", 300)
         platform.sql("DELETE FROM drillbook_marker WHERE drill = %s", (MARKER,))
 
     drill = dataclasses.replace(
-        CATALOG["postgres-pod-killed"],
+        CATALOG["postgres-killed"],
         steps=(Step("restore a backup older than the row", restore_an_older_backup),),
     )
     result = kubernetes_runner(stack, PROFILE, tmp_path).run(drill)

@@ -190,3 +190,33 @@ def run_sabotaged(lab: Any, drill: Any, profile: Any, evidence: Path) -> Any:
     assert result.reverted
     assert result.steady_after  # the revert healed what the remediation did not
     return info.value
+
+
+def run_harmful(lab: Any, drill: Any, profile: Any, evidence: Path, *, service: str) -> Any:
+    """``drill`` with its remediation replaced by a harmful one, ``kubectl scale <service>
+    --replicas=0`` (a runbook line edited wrong), run on ``lab``: for a fault the platform heals
+    by itself (a ReplicaSet replaces killed pods whatever the runbook does), removing the
+    remediation proves nothing, a wrong one must still breach ``time_to_recover``. The
+    teardown puts the service's remembered configuration back, and the lab must be steady."""
+    import dataclasses
+
+    import pytest
+
+    from drillbook.drills import Step
+    from drillbook.errors import SLABreached
+
+    harmful = dataclasses.replace(
+        drill,
+        setup=(*drill.setup, Step(f"remember {service}", lambda p: p.remember(service))),
+        steps=(
+            Step(f"kubectl scale {service} --replicas=0 (wrong)", lambda p: p.scale(service, 0)),
+        ),
+        teardown=(Step(f"restore {service}", lambda p: p.restore(service)), *drill.teardown),
+    )
+    result = kubernetes_runner(lab, profile, evidence).run(harmful)
+    with pytest.raises(SLABreached) as info:
+        result.raise_for_outcome()
+    assert info.value.phase.startswith("time_to_recover")
+    assert "scaled to 0" in str(info.value)  # the probe saw what the wrong step did
+    assert result.steady_after
+    return info.value

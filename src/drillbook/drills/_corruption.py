@@ -26,7 +26,7 @@ __all__ = ["corruption"]
 TABLES = ("orders", "positions", "trade_executions", "users", "audit_logs")
 
 
-def corruption(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:
+def corruption(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]) -> Drill:
     """The drill; ``budgets`` (DatabaseDown's) and ``invariants`` from the catalogue."""
     saved: dict[str, Any] = {}
     fault = TableCorrupted("trade_executions")
@@ -86,7 +86,7 @@ def corruption(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -
             platform.scale("backend", 1)
 
     major = "Database Recovery / Major Issues Recovery "
-    steps = (
+    steps: tuple[Step[Any], ...] = (
         Step(
             "kubectl scale deployment backend --replicas=0",
             lambda p: p.scale("backend", 0),

@@ -71,7 +71,7 @@ def restore_if_lost(platform: DockerPlatform) -> str:
     return f"restored {backup}, replayed {replayed}"
 
 
-def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:
+def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]) -> Drill:
     """The drill; ``budgets`` and ``invariants`` come from the catalogue (DatabaseDown's)."""
     saved: dict[str, Any] = {}
 
@@ -128,7 +128,7 @@ def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) ->
         # the drill's own backup file stays in the backup volume, like any emergency backup
 
     ref = f"{PROCEDURE} / "
-    steps = (
+    steps: tuple[Step[Any], ...] = (
         Step(
             "kubectl scale deployment backend --replicas=0",
             lambda p: p.scale("backend", 0),

@@ -157,7 +157,7 @@ def _stages(runbook: Runbook) -> tuple[str, str]:
 
 
 def api_key_compromise(  # noqa: PLR0915 - a closure per step
-    runbook: Runbook, invariants: tuple[Invariant, ...] = ()
+    runbook: Runbook, invariants: tuple[Invariant[Any], ...] = ()
 ) -> Drill:
     """The API Key Compromise drill; its stage windows borrowed from Suspected Breach;
     ``invariants`` from the catalogue (the ledger's), besides its own."""
@@ -268,7 +268,7 @@ def api_key_compromise(  # noqa: PLR0915 - a closure per step
         )
 
     ref = "API Key Compromise / "
-    steps = (
+    steps: tuple[Step[Any], ...] = (
         Step(
             "kubectl set env deployment/backend BINANCE_API_ENABLED=false KUCOIN_API_ENABLED=false",
             disable,

@@ -68,7 +68,9 @@ class TradingAgain:
         return Check(not problems, "; ".join(problems) or f"{trades} trade(s) since")
 
 
-def planned_maintenance(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:  # noqa: PLR0915
+def planned_maintenance(  # noqa: PLR0915
+    budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]
+) -> Drill:
     """The drill; ``budgets`` from the catalogue (the runbook gives the window no length)."""
     trading = TradingAgain()
     log: list[str] = []
@@ -166,7 +168,7 @@ def planned_maintenance(budgets: tuple[Budget, ...], invariants: tuple[Invariant
 
     pre, during, post = "Pre-Maintenance", "During Maintenance", "Post-Maintenance"
     ref = f"{PROCEDURE} / "
-    steps = (
+    steps: tuple[Step[Any], ...] = (
         Step(
             f'kubectl set env deployment/backend MAINTENANCE_NOTICE="{NOTICE}"',
             lambda p: p.set_env("backend", {"MAINTENANCE_NOTICE": NOTICE}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from drillbook.drills._model import Drill, Step
 
@@ -23,7 +23,7 @@ class Operator(Protocol):
         """Block until a human acknowledges; return who."""
         ...
 
-    def perform(self, drill: Drill, step: Step) -> str:
+    def perform(self, drill: Drill, step: Step[Any]) -> str:
         """Who performs ``step``: ``"automation"`` (drillbook runs it now), or the name of the
         person who did it by hand (already done)."""
         ...
@@ -50,7 +50,7 @@ class ConsoleOperator:
         self.name = who or "operator"
         return self.name
 
-    def perform(self, drill: Drill, step: Step) -> str:
+    def perform(self, drill: Drill, step: Step[Any]) -> str:
         cite = f" ({step.runbook})" if step.runbook else ""
         answer = self._ask(
             f"    step: {step.name}{cite}\n    Enter: let drillbook run it; d: done by hand > "

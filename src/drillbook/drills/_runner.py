@@ -69,7 +69,7 @@ class DrillRunner:
         for handler in self.handlers:
             getattr(handler, name)(*args)
 
-    def _all_ok(self, drill: Drill, probes: Sequence[Probe] | None = None) -> Check:
+    def _all_ok(self, drill: Drill, probes: Sequence[Probe[Any]] | None = None) -> Check:
         check = Check(True, "all probes pass")
         for probe in drill.probes if probes is None else probes:
             result = probe.check(self.lab)

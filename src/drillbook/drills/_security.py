@@ -241,7 +241,7 @@ def suspected_breach(runbook: Runbook) -> Drill:  # noqa: PLR0915 - a closure pe
         )
         platform.sql("DELETE FROM users WHERE email LIKE %s", ("%" + _DRILL_USERS,))
 
-    def step(name: str, run: object, runbook_ref: str, stage: str) -> Step:
+    def step(name: str, run: object, runbook_ref: str, stage: str) -> Step[Any]:
         return Step(name, run, runbook_ref, stage)  # type: ignore[arg-type]
 
     ref = "Suspected Breach / "

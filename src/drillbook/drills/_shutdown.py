@@ -73,7 +73,9 @@ class ShutDownSafely:
         return Check(not problems, "; ".join(problems) or "shut down safely")
 
 
-def immediate_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:
+def immediate_shutdown(
+    budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]
+) -> Drill:
     """The drill; ``budgets`` from the catalogue (the runbook gives the shutdown no time of its
     own), ``invariants`` the ledger's."""
     down = ShutDownSafely()
@@ -99,7 +101,7 @@ def immediate_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant,
         platform.set_env("backend", {"EMERGENCY_SHUTDOWN": None})
 
     ref = f"{PROCEDURE} "
-    steps = (
+    steps: tuple[Step[Any], ...] = (
         Step(
             "kubectl set env deployment/backend EMERGENCY_SHUTDOWN=true",
             lambda p: p.set_env("backend", {"EMERGENCY_SHUTDOWN": "true"}),
@@ -145,7 +147,9 @@ def immediate_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant,
 CONTROLLED = "Emergency Procedures / Complete System Shutdown / Controlled Shutdown"
 
 
-def controlled_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant, ...]) -> Drill:
+def controlled_shutdown(
+    budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]
+) -> Drill:
     """The runbook's Controlled Shutdown: drain, stop routing, scale down gradually, stop the
     frontend. Recovered means stopped with nothing in flight (positions stay as they are: the
     procedure does not close them); the ledger invariant proves nothing in flight was lost."""
@@ -200,7 +204,7 @@ def controlled_shutdown(budgets: tuple[Budget, ...], invariants: tuple[Invariant
         platform.set_env("backend", {"GRACEFUL_SHUTDOWN": None})
 
     ref = f"{CONTROLLED} "
-    steps = (
+    steps: tuple[Step[Any], ...] = (
         Step(
             "kubectl set env deployment/backend GRACEFUL_SHUTDOWN=true",
             lambda p: p.set_env("backend", {"GRACEFUL_SHUTDOWN": "true"}),

@@ -1,5 +1,6 @@
 """Faults a drill injects into the Docker lab: one module per fault family."""
 
+from drillbook.environments.docker import DockerLab
 from drillbook.faults._base import Fault
 from drillbook.faults.container import HangProcess, KillContainer, StopContainer
 from drillbook.faults.database import LedgerWiped, LockHeld, TableCorrupted
@@ -18,7 +19,7 @@ from drillbook.faults.storage import StorageUnavailable
 from drillbook.registry import Registry
 
 #: every fault by the name plans, schedules and experiments use for it
-FAULTS: Registry[Fault] = Registry("fault")
+FAULTS: Registry[Fault[DockerLab]] = Registry("fault")
 for _name, _cls in (
     ("kill_container", KillContainer),
     ("stop_container", StopContainer),

@@ -9,6 +9,7 @@ probes still judge recovery (a step claimed done but not done breaches ``time_to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from drillbook.drills import Drill, Step
 from drillbook.gameday._console import GameDayConsole
@@ -33,7 +34,7 @@ class TerminalOperator:
         self.console.current = name
         return name
 
-    def perform(self, drill: Drill, step: Step) -> str:
+    def perform(self, drill: Drill, step: Step[Any]) -> str:
         assigned = self.scenario.assignment(step.name)
         cite = f"  [{step.runbook}]" if step.runbook else ""
         if assigned.by == "automation":
@@ -73,7 +74,7 @@ class RehearsalOperator:
         self.console.say(f"    rehearsal: acknowledged by {who}")
         return who
 
-    def perform(self, drill: Drill, step: Step) -> str:
+    def perform(self, drill: Drill, step: Step[Any]) -> str:
         assigned = self.scenario.assignment(step.name)
         role = f" for {assigned.role}" if assigned.by == "human" else ""
         self.console.say(f"    rehearsal: automation runs{role}: {step.name}")

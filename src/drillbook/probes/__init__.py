@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from drillbook.environments.docker import DockerLab, DockerPlatform
 from drillbook.errors import LabError
@@ -21,12 +21,18 @@ __all__ = [
 ]
 
 
+#: the lab a probe looks at (DockerLab, KubernetesLab)
+L_contra = TypeVar("L_contra", contravariant=True)
+
+
 @runtime_checkable
-class Probe(Protocol):
+class Probe(Protocol[L_contra]):
+    """One look at a lab of type ``L_contra`` (``Probe[DockerLab]``, ``Probe[KubernetesLab]``)."""
+
     @property
     def name(self) -> str: ...
 
-    def check(self, lab: DockerLab) -> Check: ...
+    def check(self, lab: L_contra) -> Check: ...
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ class ExchangeConnected:
 
 
 #: every probe by the name plans and experiments use for it
-PROBES: Registry[Probe] = Registry("probe")
+PROBES: Registry[Probe[DockerLab]] = Registry("probe")
 PROBES.add("service_healthy", ServiceHealthy)
 PROBES.add("http", HttpProbe)
 PROBES.add("exposure_below", ExposureBelow)

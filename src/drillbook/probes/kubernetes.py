@@ -29,7 +29,7 @@ __all__ = [
 @dataclass(frozen=True)
 class WorkloadReady:
     """The Deployment or StatefulSet ``app`` has every replica ready (what ``kubectl rollout
-    status`` waits for)."""
+    status`` waits for), and at least one: a workload scaled to 0 serves nothing."""
 
     app: str
 
@@ -41,6 +41,9 @@ class WorkloadReady:
         row = next((r for r in lab.status() if r.service == self.app), None)
         if row is None:
             return Check(False, f"no workload {self.app} in {lab.name}")
+        want = next((w.spec.replicas for _, n, w in lab.workloads() if n == self.app), None)
+        if want == 0:  # 0/0 ready is nothing serving, not every replica ready
+            return Check(False, f"{row.detail}: scaled to 0, nothing serves")
         return Check(row.healthy, row.detail)
 
 

@@ -117,7 +117,7 @@ def _started(container: object) -> str:
     return started[:26].rstrip("Z") + "Z"  # RFC 3339 with nanoseconds: PostgreSQL takes micro
 
 
-def fault_for(event: FaultEvent) -> Fault:
+def fault_for(event: FaultEvent) -> Fault[DockerLab]:
     """The fault an event injects (the menu of :data:`~drillbook.schedules.KINDS`)."""
     if event.kind == "kill":
         return KillContainer(event.target)
@@ -136,7 +136,7 @@ class ScheduleRun:
     """What happened: each event's fault, what went wrong injecting or reverting it."""
 
     schedule: Schedule
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[Fault[DockerLab]] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     revert_errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -190,7 +190,7 @@ def run_schedule(
     return run
 
 
-def _revert(lab: DockerLab, fault: Fault, run: ScheduleRun, line: str) -> None:
+def _revert(lab: DockerLab, fault: Fault[DockerLab], run: ScheduleRun, line: str) -> None:
     try:
         fault.revert(lab)
         run.log.append(line)

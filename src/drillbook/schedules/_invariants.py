@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from drillbook.drills import Invariant
 from drillbook.environments.docker import DockerLab, DockerPlatform
@@ -202,7 +202,7 @@ def _project_checks(
     return checks
 
 
-def _awaited(inv: Invariant, platform: DockerPlatform, settle_s: float) -> Callable[[], Check]:
+def _awaited(inv: Invariant[Any], platform: DockerPlatform, settle_s: float) -> Callable[[], Check]:
     return lambda: _settled(lambda: inv.check(platform), inv.name, settle_s)
 
 

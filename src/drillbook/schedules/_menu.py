@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from drillbook.drills import Drill, Invariant
 from drillbook.faults import Fault
@@ -26,8 +27,8 @@ class Menu:
     drill's fault, copied for each event; None: the reference stack's :func:`fault_for`."""
 
     kinds: Mapping[str, tuple[str, ...]]
-    faults: Mapping[str, Fault] | None = None
-    invariants: tuple[Invariant, ...] = ()
+    faults: Mapping[str, Fault[Any]] | None = None
+    invariants: tuple[Invariant[Any], ...] = ()
     label: str = "the reference stack"
 
     @property
@@ -47,7 +48,7 @@ class Menu:
                 f"{', '.join(self.kinds[event.kind])}"
             )
 
-    def fault(self, event: FaultEvent) -> Fault:
+    def fault(self, event: FaultEvent) -> Fault[Any]:
         if self.faults is None:
             from drillbook.schedules._executor import fault_for
 
@@ -58,7 +59,7 @@ class Menu:
 REFERENCE = Menu(KINDS)
 
 
-def _target(fault: Fault) -> str:
+def _target(fault: Fault[Any]) -> str:
     service = getattr(fault, "service", None)
     return service if isinstance(service, str) and service else "lab"
 
@@ -70,7 +71,7 @@ def drill_menu(drills: Iterable[Drill], label: str) -> Menu:
     faulted = [d for d in every if not d.planned]
     if not faulted:
         raise ValueError(f"{label} has no drill with a fault to schedule")
-    invariants: dict[str, Invariant] = {}
+    invariants: dict[str, Invariant[Any]] = {}
     for drill in every:
         for inv in drill.invariants:
             invariants.setdefault(inv.name, inv)

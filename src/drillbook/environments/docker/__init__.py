@@ -10,7 +10,12 @@ from drillbook.environments.docker._labels import (
     select_for_clean,
     select_for_down,
 )
-from drillbook.environments.docker._platform import DockerPlatform, ExecResult, redact
+from drillbook.environments.docker._platform import (
+    DockerPlatform,
+    ExecResult,
+    docker_memory,
+    redact,
+)
 from drillbook.environments.docker._settings import LabSettings, parse_port_option
 
 __all__ = [
@@ -20,6 +25,7 @@ __all__ = [
     "LabSettings",
     "Resource",
     "clean_leftovers",
+    "docker_memory",
     "existing_lab",
     "lab_labels",
     "list_resources",

@@ -16,10 +16,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from drillbook.environments.base import ExecResult, ServiceHandle
-from drillbook.environments.docker._lab import DockerLab
+from drillbook.environments.docker._lab import DockerLab, _env_of
 from drillbook.errors import ConfigError, LabError
 
 __all__ = ["SECRETS", "DockerPlatform", "ExecResult"]
@@ -51,11 +51,38 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|m|g|K|M|G|b)?$")
+
+
+def docker_memory(quantity: str) -> str:
+    """A memory limit as Docker takes it, from a Kubernetes quantity (``4Gi`` -> ``4g``,
+    ``48Mi`` -> ``48m``) or a Docker one (``4g``) unchanged."""
+    match = _QUANTITY.match(quantity.strip())
+    if match is None:
+        raise ConfigError(
+            f"memory limit {quantity!r}: expected a quantity such as 4Gi, 512Mi or 4g"
+        )
+    number, unit = match.groups()
+    return number + {"Ki": "k", "Mi": "m", "Gi": "g", "K": "k", "M": "m", "G": "g"}.get(
+        unit or "", unit or ""
+    )
+
+
 class DockerPlatform:
+    """The :class:`~drillbook.environments.base.Platform` verbs on containers, plus the
+    Docker lab's own (``rotate_secret``, ``patch_service_selector``, backups)."""
+
+    tier: Literal["docker"] = "docker"
+
     def __init__(self, lab: DockerLab, *, evidence_dir: Path | None = None) -> None:
         self.lab = lab
         # where "capture evidence" steps write (reports/<run-id>/evidence/ in a CLI run)
         self.evidence_dir = evidence_dir
+        self._remembered: dict[str, dict[str, Any]] = {}
+
+    def runs_processes(self) -> bool:
+        """Containers are processes: exec, logs and SQL always run."""
+        return True
 
     def logs(self, service: str, *, tail: int = 2000) -> str:
         """``kubectl logs deployment/<service>``: the container's recent output."""
@@ -109,7 +136,66 @@ class DockerPlatform:
         ("4g") and/or CPU limit (cores)."""
         if memory is None and cpus is None:
             raise ConfigError(f"patch_resources {service}: give memory, cpus or both")
-        return self.lab.recreate(service, mem_limit=memory, cpus=cpus)
+        limit = docker_memory(memory) if memory is not None else None
+        return self.lab.recreate(service, mem_limit=limit, cpus=cpus)
+
+    def wait_ready(self, service: str, timeout_s: float = 120) -> None:
+        """``kubectl wait --for=condition=ready``: the service's health check passes."""
+        from drillbook.waiting import Wait
+
+        Wait(timeout_s=timeout_s, poll_s=0.25).until(
+            lambda: self.lab.look(service), f"{service} to be healthy"
+        )
+
+    def wait_rollout(self, service: str, timeout_s: float = 120) -> None:
+        """``kubectl rollout status``: one container per revision, so its health is enough."""
+        self.wait_ready(service, timeout_s)
+
+    def remember(self, service: str) -> None:
+        """Its environment, memory and CPU limits and replicas, for :meth:`restore`."""
+        container = self._container(service)
+        container.reload()
+        host = container.attrs["HostConfig"]
+        self._remembered[service] = {
+            "env": _env_of(container),
+            "memory": int(host.get("Memory") or 0),
+            "nano_cpus": int(host.get("NanoCpus") or 0),
+            "replicas": self.lab.replicas(service),
+        }
+
+    def restore(self, service: str) -> None:
+        """What :meth:`remember` saved, by a rollout when the configuration changed since and a
+        scale when the replicas did; nothing when nothing was remembered."""
+        saved = self._remembered.pop(service, None)
+        if saved is None:
+            return
+        container = self._container(service)
+        container.reload()
+        host = container.attrs["HostConfig"]
+        now = (_env_of(container), int(host.get("Memory") or 0), int(host.get("NanoCpus") or 0))
+        if now != (saved["env"], saved["memory"], saved["nano_cpus"]):
+            self.lab.recreate(
+                service,
+                exact_env=saved["env"],
+                mem_limit=str(saved["memory"]) if saved["memory"] else None,
+                cpus=saved["nano_cpus"] / 1e9,
+            )
+        if self.lab.replicas(service) != saved["replicas"]:
+            self.lab.scale(service, saved["replicas"])
+
+    def describe(self, service: str) -> str:
+        """``kubectl describe pod``: the container's state, whether the kernel OOM-killed it,
+        its exit code, restarts and memory limit."""
+        container = self._container(service)
+        container.reload()
+        state, host = container.attrs["State"], container.attrs["HostConfig"]
+        last = "OOMKilled" if state.get("OOMKilled") else (state.get("Error") or "")
+        return (
+            f"{container.name}\tready={self.lab.look(service).ok}"
+            f"\trestarts={container.attrs.get('RestartCount', 0)}"
+            f"\tstate={container.status}\tlast={last} (exit {state.get('ExitCode')})"
+            f"\tlimits={{'memory': {host.get('Memory') or 0}}}\n"
+        )
 
     def scale(self, service: str, replicas: int) -> int:
         """``kubectl scale --replicas=N``: 0 stops it; N>1 adds replicas behind its names."""
@@ -171,6 +257,33 @@ class DockerPlatform:
         with psycopg.connect(self.lab.services()[service].url, connect_timeout=5) as conn:
             cur = conn.execute(query, params)
             return list(cur.fetchall()) if cur.description else []
+
+    def http(
+        self,
+        service: str,
+        port: int,
+        path: str,
+        *,
+        method: str = "GET",
+        body: Any = None,
+        timeout_s: float = 10.0,
+    ) -> tuple[int, Any]:
+        """``curl localhost:<port><path>`` as the service sees it: through the host port the
+        lab publishes for its container port ``port``. Status 0 when nothing answers."""
+        handle = self.lab.services()[service]
+        for name, endpoint in handle.endpoints.items():
+            if endpoint.container_port == port:
+                try:
+                    return self.http_call(
+                        service, name, path, method=method, body=body, timeout_s=timeout_s
+                    )
+                except (urllib.error.URLError, OSError) as exc:
+                    return 0, str(exc)
+        raise LabError(
+            f"{service} publishes no port {port}",
+            hint="its ports: "
+            + ", ".join(f"{n}={e.container_port}" for n, e in handle.endpoints.items()),
+        )
 
     def http_call(
         self,

@@ -16,7 +16,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from drillbook.environments.base import ExecResult
 from drillbook.environments.kubernetes._lab import KubernetesLab
@@ -34,9 +34,15 @@ class NeedsRealNode(DrillbookError):
 
 
 class KubernetesPlatform:
+    """The :class:`~drillbook.environments.base.Platform` verbs through the Kubernetes API,
+    plus the runbook's Kubernetes-only ones (rollout history, cordon, drain, jobs)."""
+
+    tier: Literal["kubernetes"] = "kubernetes"
+
     def __init__(self, lab: KubernetesLab, *, evidence_dir: Path | None = None) -> None:
         self.lab = lab
         self.evidence_dir = evidence_dir
+        self._remembered: dict[str, dict[str, Any]] = {}
 
     # -- API ------------------------------------------------------------------------------
     def _apps(self) -> Any:
@@ -158,8 +164,77 @@ class KubernetesPlatform:
         )
         self.wait_ready()
 
-    def wait_ready(self, timeout_s: float = 120) -> None:
-        self.lab.wait_ready(timeout_s)
+    def wait_ready(self, service: str | None = None, timeout_s: float = 120) -> None:
+        """``kubectl wait --for=condition=ready pod -l app=<service>``: a ready pod of it, on
+        the pods themselves (a StatefulSet's status lags a kill by a moment); without
+        ``service``, every workload of the lab ready."""
+        if service is None or not self.real_nodes():
+            self.lab.wait_ready(timeout_s)
+            return
+
+        def ready() -> Check:
+            try:
+                return Check(True, f"ready: {self.pod(service, ready=True)}")
+            except LabError as exc:
+                return Check(False, str(exc))
+
+        self.lab.wait(f"a ready pod of app={service}", ready, timeout_s)
+
+    def remember(self, service: str) -> None:
+        """``kubectl get deployment/<service> -o yaml``: its pod template and replicas."""
+        apps, ns = self._apps(), self.lab.namespace
+        workload = (
+            apps.read_namespaced_stateful_set(service, ns)
+            if self._kind(service) == "StatefulSet"
+            else apps.read_namespaced_deployment(service, ns)
+        )
+        self._remembered[service] = {
+            "template": self.lab.api.sanitize_for_serialization(workload.spec.template),
+            "replicas": workload.spec.replicas,
+        }
+
+    def restore(self, service: str) -> None:
+        """``kubectl apply -f saved``: the remembered template and replicas back whole (what
+        ``set env``, ``patch`` and ``scale`` changed), the rollout finished."""
+        saved = self._remembered.pop(service, None)
+        if saved is None:
+            return
+        self._patch(
+            service,
+            [
+                {"op": "replace", "path": "/spec/template", "value": saved["template"]},
+                {"op": "replace", "path": "/spec/replicas", "value": saved["replicas"]},
+            ],
+        )
+        self._settle(service)
+
+    def describe(self, service: str) -> str:
+        """``kubectl describe pod -l app=<service>``: per container, ready, restarts, its
+        state (a waiting reason, a termination), last termination (``OOMKilled``, exit 137)
+        and limits."""
+        lines = []
+        for pod in (
+            self._core()
+            .list_namespaced_pod(self.lab.namespace, label_selector=f"app={service}")
+            .items
+        ):
+            statuses = pod.status.container_statuses or []
+            for c, spec in zip(statuses, pod.spec.containers, strict=False):
+                last = c.last_state.terminated if c.last_state else None
+                now = c.state.terminated if c.state else None
+                state = c.state.waiting.reason if c.state and c.state.waiting else ""
+                state = state or (f"terminated {now.reason} (exit {now.exit_code})" if now else "")
+                limits = (spec.resources.limits or {}) if spec.resources else {}
+                lines.append(
+                    f"{pod.metadata.name}\tready={c.ready}\trestarts={c.restart_count}\t"
+                    f"state={state or 'running'}\tlast={last.reason if last else ''}"
+                    f"{f' (exit {last.exit_code})' if last else ''}\tlimits={dict(limits)}"
+                )
+        return "".join(f"{line}\n" for line in lines)
+
+    def runs_processes(self) -> bool:
+        """Real nodes run the containers; simulated (kwok) ones do not."""
+        return self.real_nodes()
 
     def apply_manifest(self, name: str) -> list[str]:
         """``kubectl apply -f k8s/<name>`` (server-side apply of that manifest file)."""
@@ -473,6 +548,33 @@ class KubernetesPlatform:
             return json.loads(text)
         except ValueError as exc:
             raise LabError(f"POST {url} in a pod of {service}: not JSON: {text[:200]!r}") from exc
+
+    def http(
+        self,
+        service: str,
+        port: int,
+        path: str,
+        *,
+        method: str = "GET",
+        body: Any = None,
+        timeout_s: float = 10.0,
+    ) -> tuple[int, Any]:
+        """``curl -X METHOD localhost:<port><path>`` from inside a ready pod of ``service``
+        (``kubectl exec ... curl``): (status, the JSON body, or the text). Status 0: curl got
+        no answer (refused, timed out)."""
+        import json
+
+        url = f"http://127.0.0.1:{port}{path}"
+        argv = ["curl", "-s", "-m", f"{timeout_s:g}", "-X", method, "-w", "\\n%{http_code}"]
+        if body is not None:
+            argv += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        output = self.exec(service, [*argv, url], check=False).output
+        text, _, status = output.rstrip().rpartition("\n")
+        code = int(status) if status.isdigit() else 0
+        try:
+            return code, json.loads(text)
+        except ValueError:
+            return code, text
 
     def logs(self, service: str, *, tail: int = 2000) -> str:
         """``kubectl logs deploy/<service>``: the first ready pod's recent output."""
