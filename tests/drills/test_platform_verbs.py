@@ -122,7 +122,7 @@ def test_http_reaches_a_container_port_through_its_published_port(lab: DockerLab
     status, health = platform.http("backend", 8080, "/health")
     assert status == 200
     assert health["dependencies"]["binance"]["up"] is True
-    with pytest.raises(LabError, match=r"publishes no port 9999.*its ports: .*=8080"):
+    with pytest.raises(LabError, match=r"(?s)publishes no port 9999.*its ports: .*=8080"):
         platform.http("backend", 9999, "/health")
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drillbook.drills._model import Drill, Invariant, Step
-from drillbook.environments.docker import DockerPlatform
+from drillbook.drills._model import Each, Invariant, PortableDrill, Step
+from drillbook.environments.base import Platform
 from drillbook.errors import LabError
-from drillbook.faults.database import LedgerWiped, replay_exchange_fills
+from drillbook.faults.database import LedgerWiped, database, replay_exchange_fills
 from drillbook.probes import ServiceHealthy
+from drillbook.probes.kubernetes import WorkloadReady
 from drillbook.sla import Budget
 from drillbook.waiting import Check, Wait
 
@@ -35,26 +36,24 @@ class DataIntact:
     name = "data_integrity_check() is empty"
 
     def check(self, lab: Any) -> Check:
-        import psycopg
-
         try:
-            with psycopg.connect(lab.services()["postgres"].url, connect_timeout=3) as conn:
-                rows = conn.execute("SELECT check_name FROM data_integrity_check()").fetchall()
+            with database(lab) as query:
+                rows = query("SELECT check_name FROM data_integrity_check()")
         except Exception as exc:
             return Check(False, f"{type(exc).__name__}: {exc}")
         return Check(not rows, f"{len(rows)} violation(s): {sorted({r[0] for r in rows})}")
 
 
-def newest_verified_backup(platform: DockerPlatform) -> str:
+def newest_verified_backup(platform: Platform) -> str:
     """The newest backup the backup job verified (``restore.sh --list``, newest first)."""
-    listing = platform.exec("backup", ["/app/scripts/restore.sh", "--list"]).output
+    listing = platform.list_backups()
     good = [line.split()[0] for line in listing.splitlines() if line.endswith("verified")]
     if not good:
         raise LabError(f"no verified backup to restore: {listing.strip()}")
     return good[0]
 
 
-def restore_if_lost(platform: DockerPlatform) -> str:
+def restore_if_lost(platform: Platform) -> str:
     """DatabaseDown's "restore from backup if data was lost": when the ledger's tables are
     gone, restore the newest verified backup and replay the exchange's fills after it."""
     present = platform.sql("SELECT to_regclass('public.trade_executions') IS NOT NULL")[0][0]
@@ -71,14 +70,15 @@ def restore_if_lost(platform: DockerPlatform) -> str:
     return f"restored {backup}, replayed {replayed}"
 
 
-def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]) -> Drill:
-    """The drill; ``budgets`` and ``invariants`` come from the catalogue (DatabaseDown's)."""
+def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...]) -> PortableDrill:
+    """The drill, for both backends; ``budgets`` and ``invariants`` come from the catalogue
+    (DatabaseDown's)."""
     saved: dict[str, Any] = {}
 
-    def trades(platform: DockerPlatform) -> int:
+    def trades(platform: Platform) -> int:
         return int(platform.sql("SELECT count(*) FROM trade_executions")[0][0])
 
-    def backup_with_trades_after(platform: DockerPlatform) -> None:
+    def backup_with_trades_after(platform: Platform) -> None:
         Wait(timeout_s=60, poll_s=0.5).until(
             lambda: Check(trades(platform) >= 2, f"{trades(platform)} trade(s)"),
             "the bot to trade",
@@ -93,7 +93,7 @@ def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...
             "trades after the backup (the data a restore alone would lose)",
         )
 
-    def assess(platform: DockerPlatform) -> None:
+    def assess(platform: Platform) -> None:
         rows = platform.sql(
             "SELECT COUNT(*) FROM trade_executions WHERE executed_at > now() - interval '1 hour'"
         )
@@ -103,28 +103,27 @@ def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...
             f"executions in the last hour: {rows[0][0]}; filled orders: {orders[0][0]}\n",
         )
 
-    def last_good_backup(platform: DockerPlatform) -> None:
+    def last_good_backup(platform: Platform) -> None:
         saved["restore"] = newest_verified_backup(platform)
 
-    def restore(platform: DockerPlatform) -> None:
+    def restore(platform: Platform) -> None:
         out = platform.restore_backup(saved["restore"])
         if "data_integrity_check(): empty" not in out:
             raise LabError(f"the restored backup is not sound: {out.strip()[-300:]}")
 
-    def replay(platform: DockerPlatform) -> None:
+    def replay(platform: Platform) -> None:
         saved["replayed"] = replay_exchange_fills(platform.lab)
 
-    def verify(platform: DockerPlatform) -> None:
+    def verify(platform: Platform) -> None:
         check = DataIntact().check(platform.lab)
         if not check.ok:
             raise LabError(f"after the replay: {check.detail}")
 
-    def resume(platform: DockerPlatform) -> None:
-        platform.scale("backend", 1)
+    def resume(platform: Platform) -> None:
+        platform.restore("backend")  # the replicas it had (1 on Docker, 3 on Kubernetes)
 
-    def ensure_running(platform: DockerPlatform) -> None:
-        if platform.lab.replicas("backend") == 0:
-            platform.scale("backend", 1)
+    def ensure_running(platform: Platform) -> None:
+        platform.restore("backend")  # nothing when resume did it
         # the drill's own backup file stays in the backup volume, like any emergency backup
 
     ref = f"{PROCEDURE} / "
@@ -159,18 +158,27 @@ def data_loss(budgets: tuple[Budget, ...], invariants: tuple[Invariant[Any], ...
             verify,
             ref + "Recovery Process 3 (Verify data integrity)",
         ),
-        Step("kubectl scale deployment backend --replicas=1", resume, ""),
+        Step("kubectl scale deployment backend --replicas=<before>", resume, ""),
     )
-    return Drill(
+    return PortableDrill(
         "ledger-data-loss",
         "Data Loss",
         LedgerWiped(),
-        (DataIntact(), ServiceHealthy("backend")),
+        Each((DataIntact(), ServiceHealthy("backend")), (DataIntact(), WorkloadReady("backend"))),
         steps,
         budgets,
         invariants,
         "every trade execution deleted; stop writes, restore the last good backup, replay the "
         "trades made after it from the exchange's fills, verify, resume: nothing lost",
-        setup=(Step("a verified backup, then trades after it", backup_with_trades_after),),
+        setup=(
+            Step("save the backend's replicas (untimed)", lambda p: p.remember("backend")),
+            Step("a verified backup, then trades after it", backup_with_trades_after),
+        ),
         teardown=(Step("the backend running again", ensure_running),),
+        notes=Each(
+            "",
+            "The backup is the runbook's emergency backup (create job --from=cronjob/"
+            "postgres-backup), listed and restored by restore.sh in backup-pod; the replay and "
+            "the checks run psql in the postgres pod. Real nodes only",
+        ),
     )

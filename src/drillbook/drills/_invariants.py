@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drillbook.drills._model import Invariant
 from drillbook.environments.base import Platform
-from drillbook.environments.docker import DockerPlatform
+from drillbook.faults.database import service_env
 from drillbook.faults.exchange import ExchangeRateLimited, admin_for
 from drillbook.faults.security import INTRUDER_ORDER_PREFIX
 from drillbook.waiting import Check
@@ -32,15 +32,11 @@ def no_ban(fault: ExchangeRateLimited) -> Invariant[Platform]:
     return Invariant("the exchange issued no 418 ban during the drill", check)
 
 
-def _ledger_matches_exchange(platform: DockerPlatform) -> Check:
+def _ledger_matches_exchange(platform: Platform) -> Check:
     """Every fill at the exchange is in the ledger once (or its order is still unresolved),
     and the ledger has no trade the exchange never filled: nothing was traded twice or lost.
     Read ledger, fills, ledger: a trade completing meanwhile is in one of the two reads."""
-    env = dict(
-        e.split("=", 1)
-        for e in platform.lab.container("exchange").attrs["Config"]["Env"] or []
-        if "=" in e
-    )
+    env = service_env(platform.lab, "exchange")
     admin = admin_for(platform.lab)
     query = "SELECT client_order_id FROM trade_executions WHERE exchange <> 'simulator'"
     before = [r[0] for r in platform.sql(query)]
@@ -68,7 +64,7 @@ def _ledger_matches_exchange(platform: DockerPlatform) -> Check:
     )
 
 
-#: the Docker lab's: the exchange's keys are read from its container's environment
-LEDGER: Invariant[DockerPlatform] = Invariant(
+#: the exchange's keys read from its container's or pod's environment, on either backend
+LEDGER: Invariant[Platform] = Invariant(
     "the ledger matches the exchange's fills (no double trade)", _ledger_matches_exchange
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from drillbook.drills._budgets import budgets_for, window_budgets
 from drillbook.drills._corruption import corruption
-from drillbook.drills._data_loss import data_loss, restore_if_lost
+from drillbook.drills._data_loss import restore_if_lost
 from drillbook.drills._invariants import INTEGRITY, LEDGER
 from drillbook.drills._key_compromise import api_key_compromise
 from drillbook.drills._maintenance import planned_maintenance
@@ -332,7 +332,7 @@ def docker_drills(runbook: Runbook) -> list[Drill]:
         api_key_compromise(runbook, (INTEGRITY, LEDGER)),
         # the runbook gives Data Loss Recovery no times: DatabaseDown's (respond 2 min, restore
         # 15 min) are the nearest it states for the database
-        data_loss(dbd, (INTEGRITY, LEDGER)),
+        shared["ledger-data-loss"],
         # the runbook gives corruption DatabaseDown's times (resolution 3 of that alert)
         corruption(dbd, (INTEGRITY, LEDGER)),
         immediate_shutdown((shutdown_budget,), (INTEGRITY, LEDGER)),

@@ -124,7 +124,13 @@ def _backend_health(platform: KubernetesPlatform) -> None:
 #: drills whose fault or probes need processes (the fake exchange's admin API, the backend's
 #: own /health): on simulated (kwok) nodes ``drillbook run`` leaves them out, saying so
 REAL_NODES_ONLY = frozenset(
-    {"exchange-rate-limited", "exchanges-lost", "backend-crash-loop", "high-risk-exposure"}
+    {
+        "exchange-rate-limited",
+        "exchanges-lost",
+        "backend-crash-loop",
+        "high-risk-exposure",
+        "ledger-data-loss",
+    }
 )
 
 
@@ -207,6 +213,7 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
                 "backend-crash-loop",
                 "postgres-killed",
                 "backend-killed",
+                "ledger-data-loss",
             )
         ),
         Drill(

@@ -124,8 +124,12 @@ class Platform(Protocol):
     the container port they declare (3000, 8080), the same number on both backends.
     """
 
-    tier: Tier
     evidence_dir: Path | None
+
+    @property
+    def tier(self) -> Tier:
+        """``docker`` or ``kubernetes``."""
+        ...
 
     @property
     def lab(self) -> Any:
@@ -209,6 +213,19 @@ class Platform(Protocol):
 
     def wait_rollout(self, service: str, timeout_s: float = 120) -> None:
         """``kubectl rollout status``: every replica of the latest revision serving."""
+        ...
+
+    def list_backups(self) -> str:
+        """``restore.sh --list`` where the runbook runs it (backup-pod): newest first."""
+        ...
+
+    def create_backup(self, name: str) -> str:
+        """An emergency backup now (``kubectl create job --from=cronjob/postgres-backup``):
+        the path it was written to."""
+        ...
+
+    def restore_backup(self, path: str) -> str:
+        """``restore.sh --file <path>``: its output."""
         ...
 
     def remember(self, service: str) -> None:

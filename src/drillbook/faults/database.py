@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,70 @@ from drillbook.faults.exchange import admin_for
 from drillbook.faults.security import INTRUDER_ORDER_PREFIX
 from drillbook.waiting import Check
 
-__all__ = ["LedgerWiped", "LockHeld", "TableCorrupted", "exchange_fills", "replay_exchange_fills"]
+__all__ = [
+    "Database",
+    "LedgerWiped",
+    "LockHeld",
+    "TableCorrupted",
+    "database",
+    "exchange_fills",
+    "replay_exchange_fills",
+    "service_env",
+]
+
+
+class Database:
+    """The lab's PostgreSQL as a function, ``db(sql, params=()) -> rows``, and
+    ``db.transaction()`` around statements that go together."""
+
+    def __init__(
+        self,
+        query: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
+        transaction: Callable[[], contextlib.AbstractContextManager[Any]],
+    ) -> None:
+        self._query = query
+        self.transaction = transaction
+
+    def __call__(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._query(sql, params)
+
+
+@contextlib.contextmanager
+def database(lab: Any) -> Iterator[Database]:
+    """The lab's PostgreSQL: a psycopg connection on the Docker lab (autocommit outside
+    ``transaction()``), ``psql`` in the postgres pod on Kubernetes (each statement its own
+    transaction: ``transaction()`` groups nothing there; values come back as text)."""
+    from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform
+
+    if isinstance(lab, KubernetesLab):
+        platform = KubernetesPlatform(lab)
+        yield Database(lambda sql, params: list(platform.sql(sql, params)), contextlib.nullcontext)
+        return
+    import psycopg
+
+    with psycopg.connect(
+        lab.services()["postgres"].url, connect_timeout=5, autocommit=True
+    ) as conn:
+
+        def direct(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            cur = conn.execute(sql, params)
+            return list(cur.fetchall()) if cur.description else []
+
+        yield Database(direct, conn.transaction)
+
+
+def service_env(lab: Any, service: str) -> dict[str, str]:
+    """The environment ``service`` runs with: its container's (Docker), or ``env`` in its pod
+    (Kubernetes: the Secrets' values resolved as the process sees them). Never logged."""
+    from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform
+
+    if isinstance(lab, KubernetesLab):
+        out = KubernetesPlatform(lab).exec(service, ["env"]).output
+        items = out.splitlines()
+    else:
+        items = lab.container(service).attrs["Config"]["Env"] or []
+    return dict(item.split("=", 1) for item in items if "=" in item)
+
 
 _APPLICATION = "drillbook-lock-held"
 
@@ -224,34 +288,26 @@ class LedgerWiped:
     def name(self) -> str:
         return "trade_executions wiped"
 
-    def inject(self, lab: DockerLab) -> None:
-        import psycopg
-
-        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
-            rows = conn.execute(
-                f"DELETE FROM trade_executions RETURNING {_LEDGER_COLUMNS}"
-            ).fetchall()
+    def inject(self, lab: Any) -> None:
+        with database(lab) as query:
+            rows = query(f"DELETE FROM trade_executions RETURNING {_LEDGER_COLUMNS}")
         self._saved["rows"] = rows
 
-    def verify_active(self, lab: DockerLab) -> Check:
-        import psycopg
-
-        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
-            rows = conn.execute("SELECT count(*) FROM data_integrity_check()").fetchall()
+    def verify_active(self, lab: Any) -> Check:
+        with database(lab) as query:
+            rows = query("SELECT count(*) FROM data_integrity_check()")
         lost = len(self._saved.get("rows", []))
         return Check(int(rows[0][0]) > 0, f"{lost} execution(s) deleted; {rows[0][0]} violation(s)")
 
-    def revert(self, lab: DockerLab) -> None:
+    def revert(self, lab: Any) -> None:
         """Put back the deleted rows whose order is still there, then replay from the exchange
         what the ledger still lacks (a recovery that restored an older backup and stopped
         there): the ledger matches the exchange again either way."""
-        import psycopg
-
         rows = self._saved.pop("rows", [])
         placeholders = ", ".join(["%s"] * 10)
-        with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
+        with database(lab) as query:
             for row in rows:
-                conn.execute(
+                query(
                     f"INSERT INTO trade_executions ({_LEDGER_COLUMNS}) SELECT {placeholders} "
                     "WHERE NOT EXISTS (SELECT 1 FROM trade_executions WHERE client_order_id = %s)"
                     " AND EXISTS (SELECT 1 FROM orders WHERE client_order_id = %s"
@@ -262,12 +318,10 @@ class LedgerWiped:
         replay_exchange_fills(lab)
 
 
-def exchange_fills(lab: DockerLab) -> list[tuple[str, dict[str, Any]]]:
+def exchange_fills(lab: Any) -> list[tuple[str, dict[str, Any]]]:
     """The bot's fills as the exchange recorded them, (exchange, fill), in execution order,
     each once (an intruder's trades left out)."""
-    env = dict(
-        e.split("=", 1) for e in lab.container("exchange").attrs["Config"]["Env"] or [] if "=" in e
-    )
+    env = service_env(lab, "exchange")
     admin = admin_for(lab)
     fills = [
         (exchange, f)
@@ -285,28 +339,19 @@ def exchange_fills(lab: DockerLab) -> list[tuple[str, dict[str, Any]]]:
     return unique
 
 
-def replay_exchange_fills(lab: DockerLab) -> int:
+def replay_exchange_fills(lab: Any) -> int:
     """Write every fill the ledger lacks back into it (order, execution, position change), in
     execution order; return how many. The runbook's "replay transactions" from the one external
     record a trading system has. Safe while the bot runs: a fill it records itself meanwhile
     is not recorded twice (``client_order_id`` is unique)."""
-    import psycopg
-
     symbols = {
         s.replace("/", ""): s
-        for s in (
-            dict(
-                e.split("=", 1)
-                for e in lab.container("backend").attrs["Config"]["Env"] or []
-                if "=" in e
-            ).get("SYMBOLS")
-            or "BTC/USDT,ETH/USDT,SOL/USDT"
-        ).split(",")
+        for s in (_backend_symbols(lab) or "BTC/USDT,ETH/USDT,SOL/USDT").split(",")
     }
     fills = exchange_fills(lab)
     replayed = 0
-    with psycopg.connect(lab.services()["postgres"].url, connect_timeout=5) as conn:
-        known = {r[0] for r in conn.execute("SELECT client_order_id FROM trade_executions")}
+    with database(lab) as query:
+        known = {r[0] for r in query("SELECT client_order_id FROM trade_executions")}
         for exchange, f in fills:
             coid = f["client_order_id"]
             if coid in known:
@@ -315,35 +360,36 @@ def replay_exchange_fills(lab: DockerLab) -> int:
             side = str(f["side"]).lower()
             price, qty = Decimal(f["price"]), Decimal(f["qty"])
             at = f["time_ms"] / 1000
-            with conn.transaction():
-                order = conn.execute(
+            with query.transaction():
+                found = query(
                     "SELECT intent, position_id, status FROM orders WHERE client_order_id = %s",
                     (coid,),
-                ).fetchone()
+                )
+                order = found[0] if found else None
                 intent = order[0] if order else ("open" if side == "buy" else "close")
                 position_id = order[1] if order else None
                 if order is not None and order[2] == "filled":
                     pass  # its position change is in the ledger already: only the row is missing
                 elif intent == "open":
-                    position_id = conn.execute(
+                    position_id = query(
                         "INSERT INTO positions (symbol, side, size, entry_price, exchange, "
                         "opened_at) VALUES (%s, 'long', %s, %s, %s, to_timestamp(%s)) RETURNING id",
                         (symbol, qty, price, exchange, at),
-                    ).fetchone()[0]  # type: ignore[index]
+                    )[0][0]
                 else:
                     if position_id is None:
-                        row = conn.execute(
+                        rows = query(
                             "SELECT id FROM positions WHERE status = 'open' AND symbol = %s AND "
                             "exchange = %s ORDER BY opened_at LIMIT 1",
                             (symbol, exchange),
-                        ).fetchone()
-                        position_id = row[0] if row else None
-                    conn.execute(
+                        )
+                        position_id = rows[0][0] if rows else None
+                    query(
                         "UPDATE positions SET status = 'closed', closed_at = to_timestamp(%s), "
                         "exit_price = %s, unrealized_pnl = 0 WHERE id = %s AND status = 'open'",
                         (at, price, position_id),
                     )
-                conn.execute(
+                query(
                     "INSERT INTO orders (client_order_id, exchange, symbol, side, quantity, "
                     "intent, position_id, status, created_at, updated_at) VALUES (%s, %s, %s, %s,"
                     " %s, %s, %s, 'filled', to_timestamp(%s), now()) ON CONFLICT "
@@ -351,7 +397,7 @@ def replay_exchange_fills(lab: DockerLab) -> int:
                     "EXCLUDED.position_id, updated_at = now()",
                     (coid, exchange, symbol, side, qty, intent, position_id, at),
                 )
-                conn.execute(
+                query(
                     "INSERT INTO trade_executions (client_order_id, exchange, exchange_order_id, "
                     "symbol, side, price, quantity, fee, executed_at) VALUES (%s, %s, %s, %s, %s,"
                     " %s, %s, 0, to_timestamp(%s))",
@@ -359,3 +405,11 @@ def replay_exchange_fills(lab: DockerLab) -> int:
                 )
             replayed += 1
     return replayed
+
+
+def _backend_symbols(lab: Any) -> str | None:
+    """The symbols the backend trades (its ``SYMBOLS``), None when it does not say."""
+    try:
+        return service_env(lab, "backend").get("SYMBOLS")
+    except LabError:  # scaled to 0 for the recovery: the default symbols
+        return None

@@ -310,7 +310,7 @@ class DockerLab:
         return self.recreate(
             service_name,
             exact_env=previous["env"],
-            mem_limit=str(memory) if memory else None,
+            mem_limit=str(memory),  # "0": no limit, as before
             cpus=int(previous.get("nano_cpus") or 0) / 1e9,
             wait=wait,
         )

@@ -177,7 +177,7 @@ class DockerPlatform:
             self.lab.recreate(
                 service,
                 exact_env=saved["env"],
-                mem_limit=str(saved["memory"]) if saved["memory"] else None,
+                mem_limit=str(saved["memory"]),  # "0": no limit, as remembered
                 cpus=saved["nano_cpus"] / 1e9,
             )
         if self.lab.replicas(service) != saved["replicas"]:
@@ -312,9 +312,16 @@ class DockerPlatform:
         except ValueError:
             return status, raw
 
+    def list_backups(self) -> str:
+        """``restore.sh --list`` in the backup service: newest first, each line ``<path> ...
+        verified`` for a backup the backup job verified."""
+        return self.exec("backup", ["/app/scripts/restore.sh", "--list"]).output
+
     def create_backup(self, name: str) -> str:
+        """A backup now (the runbook's emergency backup): the path it was written to."""
         out = self.exec("backup", ["python3", "-m", "backup", "create", name]).output
         return out.split("backup written: ", 1)[1].split()[0]
 
     def restore_backup(self, path: str) -> str:
+        """``restore.sh --file <path>`` in the backup service: its output."""
         return self.exec("backup", ["/app/scripts/restore.sh", "--file", path]).output

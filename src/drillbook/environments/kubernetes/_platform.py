@@ -356,6 +356,27 @@ class KubernetesPlatform:
         return sorted({p.spec.node_name for p in pods.items if p.spec.node_name})
 
     # -- jobs -----------------------------------------------------------------------------
+    def list_backups(self) -> str:
+        """``kubectl exec backup-pod -- /app/scripts/restore.sh --list``: newest first, each
+        line ``<path> ... verified`` for a backup the job verified."""
+        return self.exec("backup-pod", ["/app/scripts/restore.sh", "--list"]).output
+
+    def create_backup(self, name: str) -> str:
+        """The runbook's emergency backup, ``kubectl create job --from=cronjob/postgres-backup
+        <name>-<ts>``, to completion: the backup it wrote (the newest on the shared
+        ``postgres-backups`` claim)."""
+        import time
+
+        self.create_job_from_cronjob("postgres-backup", f"{name}-{int(time.time())}", wait_s=120)
+        listing = self.list_backups().split()
+        if not listing:
+            raise LabError("the backup job completed but backup-pod lists no backup")
+        return listing[0]
+
+    def restore_backup(self, path: str) -> str:
+        """``kubectl exec backup-pod -- /app/scripts/restore.sh --file <path>``."""
+        return self.exec("backup-pod", ["/app/scripts/restore.sh", "--file", path]).output
+
     def create_job_from_cronjob(self, cronjob: str, name: str, *, wait_s: float | None = 60) -> str:
         """``kubectl create job --from=cronjob/<cronjob> <name>``: a Job from the CronJob's
         template, owned by it; waits until it completes unless ``wait_s`` is None."""
