@@ -409,6 +409,10 @@ def test_the_runbooks_backup_and_restore_run_in_the_pods(stack: KubernetesLab) -
     listed none), verified, and restores with data_integrity_check() empty."""
     import time
 
+    from drillbook.drills._invariants import LEDGER
+    from drillbook.faults.database import replay_exchange_fills
+    from kubernetes import client
+
     platform = KubernetesPlatform(stack)
     job = platform.create_job_from_cronjob(
         "postgres-backup", f"restore-{int(time.time())}", wait_s=120
@@ -417,22 +421,24 @@ def test_the_runbooks_backup_and_restore_run_in_the_pods(stack: KubernetesLab) -
     newest = listing.split()[0]
     assert newest.startswith("/backups/scheduled-backup-"), listing
     assert listing.splitlines()[0].endswith("verified"), listing
-    out = platform.exec("backup-pod", ["/app/scripts/restore.sh", "--file", newest]).output
-    assert "data_integrity_check(): empty" in out, out
-    assert platform.sql("SELECT count(*) FROM data_integrity_check()") == [("0",)]
-    from kubernetes import client
-
-    client.BatchV1Api(stack.api).delete_namespaced_job(
-        job, stack.namespace, propagation_policy="Background"
-    )
-    # the trades made since the backup are gone from the ledger: replayed from the exchange's
-    # fills, as the runbook's Data Loss Recovery does, the lab is left as it was found
-    from drillbook.drills._invariants import LEDGER
-    from drillbook.faults.database import replay_exchange_fills
-
-    replay_exchange_fills(stack)
-    ledger = LEDGER.check(platform)
-    assert ledger.ok, ledger.detail
+    # writes stopped first, as the runbook's recoveries do (a bot trading through a restore
+    # records fills the replay below then records again)
+    platform.remember("backend")
+    platform.scale("backend", 0)
+    try:
+        out = platform.exec("backup-pod", ["/app/scripts/restore.sh", "--file", newest]).output
+        assert "data_integrity_check(): empty" in out, out
+        assert platform.sql("SELECT count(*) FROM data_integrity_check()") == [("0",)]
+        # the trades made since the backup are gone from the ledger: replayed from the
+        # exchange's fills, as the runbook's Data Loss Recovery does, the lab is left as found
+        replay_exchange_fills(stack)
+        ledger = LEDGER.check(platform)
+        assert ledger.ok, ledger.detail
+    finally:
+        platform.restore("backend")
+        client.BatchV1Api(stack.api).delete_namespaced_job(
+            job, stack.namespace, propagation_policy="Background"
+        )
 
 
 def test_the_claim_is_provisioned_and_postgres_keeps_its_data_across_a_pod_kill(

@@ -88,7 +88,8 @@ class KubernetesPlatform:
         self.wait_ready()
 
     def scale(self, service: str, replicas: int) -> int:
-        """``kubectl scale --replicas=N``."""
+        """``kubectl scale --replicas=N``, then every workload ready; to 0 on real nodes, until
+        every pod of it is gone (``kubectl wait --for=delete``)."""
         if replicas < 0:
             raise LabError(f"scale {service}: replicas {replicas} < 0")
         body = {"spec": {"replicas": replicas}}
@@ -99,7 +100,20 @@ class KubernetesPlatform:
             apps.patch_namespaced_deployment_scale(service, ns, body)
         if replicas:
             self.wait_ready()
+        elif self.real_nodes():  # to 0: writes stop when the last process has, not before
+            self._wait_no_pods(service)
         return replicas
+
+    def _wait_no_pods(self, service: str, timeout_s: float = 120) -> None:
+        """Until no pod of ``app=<service>`` is left (terminating ones included: a pod in
+        its grace period still runs, and may still write)."""
+        core, ns = self._core(), self.lab.namespace
+
+        def gone() -> Check:
+            pods = core.list_namespaced_pod(ns, label_selector=f"app={service}").items
+            return Check(not pods, f"{len(pods)} pod(s) of app={service} left")
+
+        self.lab.wait(f"every pod of {service} gone", gone, timeout_s)
 
     def set_env(self, service: str, env: Mapping[str, str | None]) -> None:
         """``kubectl set env deployment/<service> K=V`` (``None`` unsets K)."""
