@@ -286,7 +286,7 @@ def test_high_risk_exposure(drill: object) -> None:
     assert result.steady_after
     assert list(result.steps)[:2] == [
         "kubectl set env deployment/backend EMERGENCY_RISK_MODE=true MAX_POSITION_SIZE_PERCENT=1",
-        "POST :3000/api/risk/emergency-close",
+        "curl -X POST http://backend-service:3000/api/risk/emergency-close",
     ]
 
 

@@ -98,7 +98,10 @@ def test_an_exception_in_a_step_still_reverts(lab: DockerLab) -> None:
 
 
 SCRIPT = """
-import sys, time
+import signal, sys, time
+# Ctrl-C interrupts, as in a terminal: started from a background job of a non-interactive
+# shell (a CI script's `make test &`), this process would inherit SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from drillbook.drills import Drill, DrillRunner, Step
 from drillbook.environments.docker import DockerLab, LabSettings
 from drillbook.faults import KillContainer

@@ -192,7 +192,9 @@ def run_sabotaged(lab: Any, drill: Any, profile: Any, evidence: Path) -> Any:
     return info.value
 
 
-def run_harmful(lab: Any, drill: Any, profile: Any, evidence: Path, *, service: str) -> Any:
+def run_harmful(
+    lab: Any, drill: Any, profile: Any, evidence: Path, *, service: str, seen: str = "scaled to 0"
+) -> Any:
     """``drill`` with its remediation replaced by a harmful one, ``kubectl scale <service>
     --replicas=0`` (a runbook line edited wrong), run on ``lab``: for a fault the platform heals
     by itself (a ReplicaSet replaces killed pods whatever the runbook does), removing the
@@ -217,6 +219,6 @@ def run_harmful(lab: Any, drill: Any, profile: Any, evidence: Path, *, service: 
     with pytest.raises(SLABreached) as info:
         result.raise_for_outcome()
     assert info.value.phase.startswith("time_to_recover")
-    assert "scaled to 0" in str(info.value)  # the probe saw what the wrong step did
+    assert seen in str(info.value), info.value  # the probes saw what the wrong step did
     assert result.steady_after
     return info.value

@@ -57,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm)
+    # Ctrl-C (SIGINT) interrupts, and everything started is reverted, also in a process that
+    # began with SIGINT ignored: a background job of a non-interactive shell (`drillbook run &`
+    # in a CI script) inherits SIG_IGN, and Python then installs no handler of its own, so a
+    # `kill -INT` went unheard (found when CI was started that way)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code: int = args.handler(args)
     except ConfigError as exc:

@@ -263,6 +263,9 @@ def portable_drills(runbook: Runbook) -> list[PortableDrill]:
             (
                 INTEGRITY,
                 Invariant("the row written before the kill survives on postgres-pvc", _marker_kept),
+                # every order committed before the kill is still there (a forced delete of the
+                # StatefulSet's pod lost two: faults.kubernetes._STATEFUL_GRACE_S)
+                LEDGER,
             ),
             "PostgreSQL SIGKILLed (the container; on Kubernetes its pod, grace 0); the "
             "runbook's Minor Issues Recovery: delete the pod, wait for it, pg_isready from the "

@@ -61,11 +61,23 @@ def _apis(lab: KubernetesLab) -> tuple[Any, Any]:
     return client.CoreV1Api(lab.api), client.AppsV1Api(lab.api)
 
 
+#: a StatefulSet's pod is killed with this grace, not 0: a grace of 0 deletes the pod object at
+#: once, the StatefulSet starts its replacement on the same volume while the kubelet has not yet
+#: stopped the old container, and for that moment two PostgreSQL servers share one data
+#: directory (each in its own PID namespace, so the lock file does not stop the second). The
+#: bot's pooled connections still reached the old one: measured on real nodes, two orders it
+#: committed there were gone after the kill while their fills stood at the exchange. A crash
+#: never runs two servers; a forced delete does (Kubernetes documents it: force deletion breaks
+#: a StatefulSet's at-most-one guarantee).
+_STATEFUL_GRACE_S = 1
+
+
 @dataclass(frozen=True)
 class PodKill:
-    """``qty`` pods of ``app`` terminated at once (grace period 0) with chaostoolkit-kubernetes'
-    ``terminate_pods``, the pod-kill of the runbook's TradingBotDown. In effect while the
-    workload has fewer ready replicas than it wants. Nothing to revert: the pods are gone, and
+    """``qty`` pods of ``app`` terminated at once (grace period 0; a StatefulSet's: 1 s, see
+    ``_STATEFUL_GRACE_S``) with chaostoolkit-kubernetes' ``terminate_pods``, the pod-kill of
+    the runbook's TradingBotDown. In effect while the workload has fewer ready replicas than it
+    wants. Nothing to revert: the pods are gone, and
     their replacements are the system's own (the ReplicaSet's), which is what a drill measures."""
 
     app: str = "backend"
@@ -91,12 +103,13 @@ class PodKill:
         }
         if not before:
             raise LabError(f"no pod with app={self.app} in {lab.name} to kill")
+        kind = next((k for k, n, _ in lab.workloads() if n == self.app), "Deployment")
         with _chaos_env(lab) as secrets:
             terminate_pods(
                 label_selector=selector,
                 ns=lab.namespace,
                 qty=self.qty,
-                grace_period=0,
+                grace_period=_STATEFUL_GRACE_S if kind == "StatefulSet" else 0,
                 secrets=secrets,
             )
         # by uid: a StatefulSet's replacement has the killed pod's name

@@ -71,9 +71,23 @@ def test_sigkill_midway_then_clean_removes_the_leftovers(
     assert run("lab", "clean", "--name", lab_name).stdout.strip() == "clean: nothing left behind"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("sig", "inherited"),
+    [
+        (signal.SIGINT, signal.SIG_DFL),
+        (signal.SIGTERM, signal.SIG_DFL),
+        # a background job of a non-interactive shell (`drillbook lab up &` in a CI script)
+        # starts with SIGINT ignored: Ctrl-C's signal must still revert everything
+        (signal.SIGINT, signal.SIG_IGN),
+    ],
+    ids=["sigint", "sigterm", "sigint-inherited-ignored"],
+)
 def test_interrupting_lab_up_removes_what_it_started(
-    client: docker.DockerClient, lab_name: str, sig: signal.Signals
+    client: docker.DockerClient, lab_name: str, sig: signal.Signals, inherited: object
 ) -> None:
     proc = subprocess.Popen(
         [*DRILLBOOK, "lab", "up", "--name", lab_name],
@@ -81,6 +95,7 @@ def test_interrupting_lab_up_removes_what_it_started(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_ignored if inherited is signal.SIG_IGN else None,  # noqa: PLW1509
     )
     try:
         deadline = time.monotonic() + 60
