@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from drillbook.drills._budgets import budgets_for
+from drillbook.drills._invariants import INTEGRITY, LEDGER
 from drillbook.drills._model import Drill, Step
 from drillbook.drills.portable import portable_drills
 from drillbook.environments.kubernetes import KubernetesLab, KubernetesPlatform, node_ready
+from drillbook.errors import LabError
 from drillbook.faults.kubernetes import (
     BadRollout,
     ClaimPending,
@@ -30,6 +32,7 @@ from drillbook.probes.kubernetes import (
     WorkloadReady,
 )
 from drillbook.runbook import Runbook
+from drillbook.waiting import Check
 
 __all__ = [
     "REAL_NODES_ONLY",
@@ -192,6 +195,108 @@ def _describe_claim(platform: KubernetesPlatform) -> None:
     platform.save_evidence("pvc-describe.txt", "\n".join(lines) + "\n")
 
 
+#: the row the claim drills write before the fault: gone afterwards means the data was lost
+CLAIM_MARKER = "postgres-claim"
+
+
+def _backup_before_the_claim(platform: KubernetesPlatform) -> None:
+    """Untimed setup (real nodes): a marker row, then a verified backup to restore from (the
+    CronJob's job, made now as the runbook's emergency backup: ``kubectl create job
+    --from=cronjob/postgres-backup``). A recreated claim is a new, empty volume."""
+    if not platform.runs_processes():
+        return
+    platform.sql(
+        "CREATE TABLE IF NOT EXISTS drillbook_marker (drill text PRIMARY KEY, "
+        "written timestamptz NOT NULL DEFAULT now())"
+    )
+    platform.sql(
+        "INSERT INTO drillbook_marker (drill) VALUES (%s) ON CONFLICT DO NOTHING", (CLAIM_MARKER,)
+    )
+    platform.create_backup("pre-claim")
+
+
+def _stop_writes(platform: KubernetesPlatform) -> None:
+    """``kubectl scale deployment backend --replicas=0`` before the claim is recreated: on the
+    new, empty volume a running bot would trade on an empty ledger (found on real nodes: it
+    opened a second position for a symbol the restored backup already held)."""
+    if platform.runs_processes():
+        platform.remember("backend")
+        platform.scale("backend", 0)
+
+
+def _wait_database(platform: KubernetesPlatform) -> None:
+    """Until ``trading_bot`` answers three times in a row: a new volume's PostgreSQL is Ready
+    by its probe while its first start still initialises (``database "trading_bot" does not
+    exist``, then ``the database system is shutting down`` as the init server restarts)."""
+    import time
+
+    platform.wait_ready("postgres", 300)
+    streak: list[float] = []
+
+    def answers() -> Check:
+        try:
+            platform.sql("SELECT 1")
+        except LabError as exc:
+            streak.clear()
+            return Check(False, str(exc)[-200:])
+        streak.append(time.monotonic())
+        return Check(len(streak) >= 3, f"{len(streak)} answer(s) in a row")
+
+    platform.lab.wait("the trading_bot database to answer", answers, 300, poll_s=1.0)
+
+
+def _data_lost(platform: KubernetesPlatform) -> bool:
+    _wait_database(platform)
+    found = platform.sql("SELECT to_regclass('public.drillbook_marker') IS NOT NULL")
+    if str(found[0][0]).lower() not in ("t", "true"):
+        return True
+    return not platform.sql("SELECT drill FROM drillbook_marker WHERE drill = %s", (CLAIM_MARKER,))
+
+
+def _restore_if_lost(platform: KubernetesPlatform) -> None:
+    """DatabaseDown resolution 4 (If Complete Failure: restore from backup): the claim
+    recreated is a new volume, so PostgreSQL started empty (the marker row is gone). With
+    writes stopped, the newest verified backup restored with restore.sh in backup-pod and the
+    trades made after it replayed from the exchange's fills. Found on real nodes: without it
+    the runbook's "recreate the claim" loses the database, and every later ledger check
+    missed its fills."""
+    from drillbook.drills._data_loss import newest_verified_backup
+    from drillbook.faults.database import replay_exchange_fills
+
+    if not _data_lost(platform):
+        platform.save_evidence("data-check.txt", "data survived on the claim\n")
+        return
+    backup = newest_verified_backup(platform)
+    out = platform.restore_backup(backup)
+    if "data_integrity_check(): empty" not in out:
+        raise LabError(f"the restored backup is not sound: {out.strip()[-300:]}")
+    replayed = replay_exchange_fills(platform.lab)
+    platform.save_evidence(
+        "data-check.txt",
+        f"data lost with the volume: restored {backup}; replayed {replayed} fill(s)\n",
+    )
+
+
+def _resume_writes(platform: KubernetesPlatform) -> None:
+    """``kubectl scale deployment backend --replicas=<before>``."""
+    platform.restore("backend")
+
+
+def _restore_if_lost_after_revert(platform: KubernetesPlatform) -> None:
+    """Teardown: the same restore when the drill did not get to it (a sabotaged or failed run
+    still recreates the claim when it reverts), writes stopped first; the backend back."""
+    if not platform.runs_processes():
+        return
+    try:
+        if _data_lost(platform):
+            platform.remember("backend")  # nothing remembered when the steps did not run
+            platform.scale("backend", 0)
+            _restore_if_lost(platform)
+    finally:
+        platform.restore("backend")
+    platform.sql("DROP TABLE IF EXISTS drillbook_marker")
+
+
 def kubernetes_drills(runbook: Runbook) -> list[Drill]:
     """The Kubernetes tier's drills with budgets from ``runbook``."""
     tbd = budgets_for(runbook, "TradingBotDown")
@@ -228,15 +333,40 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
                     "DatabaseDown resolution 2 (If Storage Issues: Check PVC status)",
                 ),
                 Step(
+                    "kubectl scale deployment backend --replicas=0 (stop writes: the claim's "
+                    "new volume will be empty)",
+                    _stop_writes,
+                    "Data Loss Recovery, Immediate Response 1 (Stop all write operations)",
+                ),
+                Step(
                     "recreate postgres-pvc on an existing class (standard); the pod follows",
                     lambda p: claim.revert(p.lab),
                     "DatabaseDown resolution 2 (If PVC is pending, check storage class)",
                 ),
+                Step(
+                    "restore from backup if the data was lost: scale backend to 0; restore.sh "
+                    "--file <newest verified>; replay the trades after it; scale back",
+                    _restore_if_lost,
+                    "DatabaseDown resolution 4 (If Complete Failure: restore from backup)",
+                ),
+                Step(
+                    "kubectl scale deployment backend --replicas=<before>",
+                    _resume_writes,
+                    "",
+                ),
             ),
             dbd,
-            (),
+            (INTEGRITY, LEDGER),
             "postgres-pvc recreated on a StorageClass that does not exist: Pending, and so is "
-            "postgres; the claim put back on the cluster's class",
+            "postgres; the claim put back on the cluster's class, a new volume: the database "
+            "restored from the newest verified backup and the trades after it replayed (on "
+            "simulated nodes the restore is recorded as skipped)",
+            setup=(Step("a marker row and a verified backup (untimed)", _backup_before_the_claim),),
+            teardown=(
+                Step(
+                    "the data back if a failed run lost it (untimed)", _restore_if_lost_after_revert
+                ),
+            ),
         ),
         Drill(
             "postgres-claim-over-quota",
@@ -255,16 +385,40 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
                     "a gap: the runbook's storage steps stop at the storage class",
                 ),
                 Step(
+                    "kubectl scale deployment backend --replicas=0 (stop writes: the claim's "
+                    "new volume will be empty)",
+                    _stop_writes,
+                    "Data Loss Recovery, Immediate Response 1 (Stop all write operations)",
+                ),
+                Step(
                     "raise the quota; recreate postgres-pvc (not in the runbook)",
                     lambda p: quota.revert(p.lab),
                     "a gap: the runbook's storage steps stop at the storage class",
                 ),
+                Step(
+                    "restore from backup if the data was lost: scale backend to 0; restore.sh "
+                    "--file <newest verified>; replay the trades after it; scale back",
+                    _restore_if_lost,
+                    "DatabaseDown resolution 4 (If Complete Failure: restore from backup)",
+                ),
+                Step(
+                    "kubectl scale deployment backend --replicas=<before>",
+                    _resume_writes,
+                    "",
+                ),
             ),
             dbd,
-            (),
+            (INTEGRITY, LEDGER),
             "a storage ResourceQuota below postgres-pvc's request: the claim is refused, "
             "postgres waits Pending. The runbook's steps (check PVC, check storage class) find "
-            "no claim and no class problem: the quota steps are drillbook's, a runbook gap",
+            "no claim and no class problem: the quota steps are drillbook's, a runbook gap. "
+            "The claim recreated is a new volume: the database restored and replayed",
+            setup=(Step("a marker row and a verified backup (untimed)", _backup_before_the_claim),),
+            teardown=(
+                Step(
+                    "the data back if a failed run lost it (untimed)", _restore_if_lost_after_revert
+                ),
+            ),
         ),
         Drill(
             "backend-policy-partitioned",
