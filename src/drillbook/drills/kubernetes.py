@@ -297,6 +297,29 @@ def _restore_if_lost_after_revert(platform: KubernetesPlatform) -> None:
     platform.sql("DROP TABLE IF EXISTS drillbook_marker")
 
 
+#: the claim drills' shared steps: writes stopped before the claim's new, empty volume, the
+#: data restored and replayed after it, writes resumed; a backup before, a restore after revert
+STOP_WRITES = Step(
+    "kubectl scale deployment backend --replicas=0 (stop writes: the claim's new volume will "
+    "be empty)",
+    _stop_writes,
+    "Data Loss Recovery, Immediate Response 1 (Stop all write operations)",
+)
+RESTORE_AND_RESUME = (
+    Step(
+        "restore from backup if the data was lost: restore.sh --file <newest verified>; replay "
+        "the trades after it",
+        _restore_if_lost,
+        "DatabaseDown resolution 4 (If Complete Failure: restore from backup)",
+    ),
+    Step("kubectl scale deployment backend --replicas=<before>", _resume_writes, ""),
+)
+CLAIM_BACKUP = Step("a marker row and a verified backup (untimed)", _backup_before_the_claim)
+CLAIM_RESTORE_AFTER_REVERT = Step(
+    "the data back if a failed run lost it (untimed)", _restore_if_lost_after_revert
+)
+
+
 def kubernetes_drills(runbook: Runbook) -> list[Drill]:
     """The Kubernetes tier's drills with budgets from ``runbook``."""
     tbd = budgets_for(runbook, "TradingBotDown")
@@ -332,28 +355,13 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
                     _describe_claim,
                     "DatabaseDown resolution 2 (If Storage Issues: Check PVC status)",
                 ),
-                Step(
-                    "kubectl scale deployment backend --replicas=0 (stop writes: the claim's "
-                    "new volume will be empty)",
-                    _stop_writes,
-                    "Data Loss Recovery, Immediate Response 1 (Stop all write operations)",
-                ),
+                STOP_WRITES,
                 Step(
                     "recreate postgres-pvc on an existing class (standard); the pod follows",
                     lambda p: claim.revert(p.lab),
                     "DatabaseDown resolution 2 (If PVC is pending, check storage class)",
                 ),
-                Step(
-                    "restore from backup if the data was lost: scale backend to 0; restore.sh "
-                    "--file <newest verified>; replay the trades after it; scale back",
-                    _restore_if_lost,
-                    "DatabaseDown resolution 4 (If Complete Failure: restore from backup)",
-                ),
-                Step(
-                    "kubectl scale deployment backend --replicas=<before>",
-                    _resume_writes,
-                    "",
-                ),
+                *RESTORE_AND_RESUME,
             ),
             dbd,
             (INTEGRITY, LEDGER),
@@ -361,12 +369,8 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             "postgres; the claim put back on the cluster's class, a new volume: the database "
             "restored from the newest verified backup and the trades after it replayed (on "
             "simulated nodes the restore is recorded as skipped)",
-            setup=(Step("a marker row and a verified backup (untimed)", _backup_before_the_claim),),
-            teardown=(
-                Step(
-                    "the data back if a failed run lost it (untimed)", _restore_if_lost_after_revert
-                ),
-            ),
+            setup=(CLAIM_BACKUP,),
+            teardown=(CLAIM_RESTORE_AFTER_REVERT,),
         ),
         Drill(
             "postgres-claim-over-quota",
@@ -384,28 +388,13 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
                     _describe_quota,
                     "a gap: the runbook's storage steps stop at the storage class",
                 ),
-                Step(
-                    "kubectl scale deployment backend --replicas=0 (stop writes: the claim's "
-                    "new volume will be empty)",
-                    _stop_writes,
-                    "Data Loss Recovery, Immediate Response 1 (Stop all write operations)",
-                ),
+                STOP_WRITES,
                 Step(
                     "raise the quota; recreate postgres-pvc (not in the runbook)",
                     lambda p: quota.revert(p.lab),
                     "a gap: the runbook's storage steps stop at the storage class",
                 ),
-                Step(
-                    "restore from backup if the data was lost: scale backend to 0; restore.sh "
-                    "--file <newest verified>; replay the trades after it; scale back",
-                    _restore_if_lost,
-                    "DatabaseDown resolution 4 (If Complete Failure: restore from backup)",
-                ),
-                Step(
-                    "kubectl scale deployment backend --replicas=<before>",
-                    _resume_writes,
-                    "",
-                ),
+                *RESTORE_AND_RESUME,
             ),
             dbd,
             (INTEGRITY, LEDGER),
@@ -413,12 +402,8 @@ def kubernetes_drills(runbook: Runbook) -> list[Drill]:
             "postgres waits Pending. The runbook's steps (check PVC, check storage class) find "
             "no claim and no class problem: the quota steps are drillbook's, a runbook gap. "
             "The claim recreated is a new volume: the database restored and replayed",
-            setup=(Step("a marker row and a verified backup (untimed)", _backup_before_the_claim),),
-            teardown=(
-                Step(
-                    "the data back if a failed run lost it (untimed)", _restore_if_lost_after_revert
-                ),
-            ),
+            setup=(CLAIM_BACKUP,),
+            teardown=(CLAIM_RESTORE_AFTER_REVERT,),
         ),
         Drill(
             "backend-policy-partitioned",
